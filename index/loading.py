@@ -1,0 +1,156 @@
+"""Files in, ``Document`` records out: txt, md, html and pdf, with title, date, language and hash.
+
+Paths may be files or folders (walked recursively, hidden files skipped). Every refusal is an
+``InputError`` whose message names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.documents import Document
+from index.errors import InputError, UnsupportedFileError
+from index.language import detect_language
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+_DATE_PATTERNS = (
+    re.compile(r"\bdate\s+(\d{4}-\d{2}(?:-\d{2})?)\b", re.IGNORECASE),
+    re.compile(r"\b(\d{4}-\d{2}-\d{2})\b"),
+    re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b"),
+)
+
+
+def iter_files(paths: list[str | Path]) -> Iterator[Path]:
+    """Expand folders into the supported files below them; single files are yielded as given."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise InputError(f"{raw}: no such file or folder")
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+        else:
+            yield path
+
+
+def load_document(path: str | Path, *, max_bytes: int, source: str | None = None) -> Document:
+    """Read one file into a ``Document``; ``source`` overrides the citation id (default: file name)."""
+    path = Path(path)
+    source = source or path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(
+            f"{source}: unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{source}: the file is empty")
+    if size > max_bytes:
+        raise InputError(
+            f"{source}: the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB (RAG_MAX_FILE_MB)"
+        )
+    data = path.read_bytes()
+    if suffix == ".pdf":
+        text, title = _pdf_text(data, source)
+    else:
+        raw = _decode(data, source)
+        if suffix in (".html", ".htm"):
+            text, title = _html_text(raw)
+        else:
+            text, title = raw, None
+    if not text.strip():
+        raise InputError(f"{source}: no text found in the file")
+    title = title or _first_line_title(text, suffix) or source
+    return Document(
+        source=source,
+        text=text,
+        title=title,
+        language=detect_language(text),
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        date=find_date(text),
+        path=str(path),
+    )
+
+
+def find_date(text: str) -> str | None:
+    """The first date the text states near its start, as ISO ``YYYY-MM[-DD]``."""
+    head = text[:3000]
+    for pattern in _DATE_PATTERNS:
+        match = pattern.search(head)
+        if not match:
+            continue
+        if len(match.groups()) == 3:
+            day, month, year = (int(g) for g in match.groups())
+            if 1 <= day <= 31 and 1 <= month <= 12:
+                return f"{year:04d}-{month:02d}-{day:02d}"
+            continue
+        return match.group(1)
+    return None
+
+
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{source}: this looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not valid UTF-8 (first bad byte at offset {exc.start}); save it as UTF-8 and add it again"
+        ) from None
+    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if control > max(8, len(text[:8192]) // 100):
+        raise InputError(f"{source}: this looks like a binary file, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _html_text(raw: str) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title_tag = soup.find("title") or soup.find(["h1", "h2"])
+    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in soup.get_text("\n").split("\n")]
+    return "\n".join(line for line in lines if line), title or None
+
+
+def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{source}: cannot read this PDF ({exc})") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text.strip():
+        raise InputError(f"{source}: the PDF has no text layer (a scan?); run OCR on it first")
+    return text, (meta_title or None)
+
+
+def _first_line_title(text: str, suffix: str) -> str | None:
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if suffix in (".md", ".markdown"):
+            line = line.lstrip("#").strip()
+        line = re.sub(r"^date\s+\d{4}-\d{2}(?:-\d{2})?\s+", "", line, flags=re.IGNORECASE)
+        if len(line) > 120:
+            cut = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
+            line = cut if len(cut) <= 120 else line[:117].rsplit(" ", 1)[0] + "..."
+        return line
+    return None

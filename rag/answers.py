@@ -1,0 +1,59 @@
+"""Typed values of the read path: retrieved ``Passage``s, ``Citation``s and the final ``Answer``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its scores; ``start``/``end`` are offsets into the document text."""
+
+    chunk_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    language: str
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker ``[n]`` of an answer: ``quote == document_text[start:end]`` of ``source``."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    quote: str
+    title: str = ""
+    passage: int | None = None
+
+
+@dataclass
+class Answer:
+    """An answer with inline ``[n]`` markers, the citations they point at, and how it was made."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    language: str = "en"
+    mode: str = "extractive"
+    notice: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerChunk:
+    """One piece of a streamed answer: text to append; the last piece also carries the ``Answer``."""
+
+    text: str
+    answer: Answer | None = None

@@ -1,0 +1,160 @@
+"""The Python API: ``Assistant`` wires the write path (index/) and the read path (rag/) together.
+
+    assistant = Assistant(data_dir="some/dir")
+    assistant.add(["seeds/"])
+    answer = assistant.ask("Who led the Meta delegation?")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.catalog import Catalog, DocumentInfo
+from index.embedding import make_embedder
+from index.errors import InputError
+from index.ingest import IngestReport, Ingestor, Progress
+from index.language import detect_language
+from index.settings import Settings
+from index.store import VectorStore
+from rag.answers import Answer, AnswerChunk
+from rag.evidence import SentenceVectors, rank_evidence
+from rag.extractive import ExtractiveAnswerer
+from rag.retrieval import KeywordScorer, Retriever
+
+
+class Assistant:
+    """Question answering over a document collection, with every claim cited."""
+
+    def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, **overrides):
+        if settings is None:
+            if data_dir is not None:
+                overrides["data_dir"] = Path(data_dir)
+            settings = Settings(**overrides)
+        elif data_dir is not None or overrides:
+            settings = settings.model_copy(update={**overrides, **({"data_dir": Path(data_dir)} if data_dir else {})})
+        self.settings = settings
+        self._catalog = Catalog(settings.catalog_path)
+        self._store = VectorStore(settings)
+        self._embedder = make_embedder(settings)
+        self._ingestor = Ingestor(settings, self._catalog, self._store, self._embedder)
+        self._retriever = Retriever(settings, self._catalog, self._store, self._embedder)
+        self._sentences = SentenceVectors(self._embedder)
+        self._extractive = ExtractiveAnswerer()
+        self._generator = None
+        if settings.llm_enabled:
+            from rag.generation import LLMAnswerer
+
+            self._generator = LLMAnswerer(settings, self._sentences)
+
+    # -- documents ----------------------------------------------------------------------------
+    def add(self, paths: list[str | Path] | str | Path, progress: Progress | None = None,
+            names: list[str] | None = None) -> IngestReport:
+        """Index files and folders; unchanged files are skipped, changed ones replaced."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        return self._ingestor.run(list(paths), progress=progress, names=names)
+
+    def remove(self, source: str) -> bool:
+        """Delete a document (by file name) from every index; False if it was not there."""
+        return self._ingestor.remove(source)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self._catalog.documents()
+
+    def document_text(self, source: str) -> str | None:
+        return self._catalog.document_text(source)
+
+    # -- questions ----------------------------------------------------------------------------
+    def ask(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
+            mode: str | None = None, use_llm: bool | None = None) -> Answer:
+        """Answer ``question``; ``history`` is the user's earlier questions, most recent last."""
+        answer = None
+        for piece in self.stream(question, history, top_k=top_k, mode=mode, use_llm=use_llm):
+            answer = piece.answer or answer
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
+               mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
+        """Yield the answer as it is produced; the last piece carries the complete ``Answer``."""
+        question = self._validate(question)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        language = detect_language(question)
+        if language == "und" and history:
+            language = detect_language(" ".join(history[-1:] + [question]))
+        context = [h for h in (history or []) if h.strip()][-2:]
+        use_llm = self._generator is not None if use_llm is None else (use_llm and self._generator is not None)
+        if use_llm and context:
+            question_for_retrieval = self._generator.rewrite(question, context)
+            context = []
+        else:
+            question_for_retrieval = question
+        query_vector = self._retriever.query_vector(question_for_retrieval, context)
+        passages = self._retriever.run(question_for_retrieval, k=top_k, mode=mode, context=context,
+                                       query_vector=query_vector)
+        timings["retrieve_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        keywords = KeywordScorer(self._catalog, _tokens(question_for_retrieval))
+        evidence = rank_evidence(query_vector, passages[:3], keywords, self._sentences,
+                                 self.settings.keyword_weight)
+        titles = {p.source: (self._catalog.document_info(p.source) or _NoInfo).title for p in passages}
+        extractive = self._extractive.run(question, language, evidence, passages, titles)
+        timings["evidence_s"] = time.perf_counter() - t1
+        if not use_llm:
+            yield from _stream_text(extractive)
+            extractive.timings = {**timings, "total_s": time.perf_counter() - t0}
+            yield AnswerChunk("", extractive)
+            return
+        t2 = time.perf_counter()
+        answer = None
+        for piece in self._generator.stream(question, language, passages, titles, extractive):
+            answer = piece.answer or answer
+            if piece.text:
+                yield AnswerChunk(piece.text)
+        timings["generate_s"] = time.perf_counter() - t2
+        answer.timings = {**timings, "total_s": time.perf_counter() - t0}
+        yield AnswerChunk("", answer)
+
+    def status(self) -> dict:
+        """What the assistant runs on: answer mode, model, vector store, counts."""
+        return {
+            "mode": f"llm ({self.settings.llm_model} at {self.settings.llm_base_url or 'api.openai.com'})"
+            if self._generator else "offline extractive",
+            "vector_store": self._store.location,
+            "embedder": self._embedder.name,
+            "documents": len(self.documents()),
+            "chunks": self._catalog.count_chunks(),
+            "top_k": self.settings.top_k,
+        }
+
+    def close(self) -> None:
+        self._catalog.close()
+
+    def _validate(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("the question is empty; type a question")
+        question = question.strip()
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is "
+                f"{self.settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+
+class _NoInfo:
+    title = ""
+
+
+def _tokens(text: str) -> list[str]:
+    from index.catalog import tokenize
+
+    return tokenize(text)
+
+
+def _stream_text(answer: Answer) -> Iterator[AnswerChunk]:
+    for i, word in enumerate(answer.text.split(" ")):
+        yield AnswerChunk(word if i == 0 else " " + word)

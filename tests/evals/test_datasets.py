@@ -1,0 +1,235 @@
+"""Fast structural checks of the hand-made evaluation datasets.
+
+No model and no pipeline import: these tests only read files under
+evals/datasets/ and seeds/.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT / "evals" / "datasets"
+SEEDS_JSONL = DATASETS / "seeds.jsonl"
+SEEDS_DIR = ROOT / "seeds"
+XQUAD_DIR = DATASETS / "xquad"
+
+LANGUAGES = {"en", "vi", "fr"}
+KINDS = {"single", "cross-lingual", "multi-doc", "unanswerable"}
+REQUIRED = {
+    "id": str,
+    "question": str,
+    "language": str,
+    "answerable": bool,
+    "answers": list,
+    "sources": list,
+    "evidence": list,
+    "kind": str,
+}
+# Language of each seed document (only 001 is French).
+DOC_LANGUAGE = {
+    "000_514266f0979d6470.txt": "vi",
+    "001_2b62d3c3698cbca6.txt": "fr",
+    "002_260f1e49892e43cf.txt": "vi",
+    "003_430fae2883786666.txt": "vi",
+    "004_92f6ff89d7c142c1.txt": "vi",
+}
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form: NFKD, drop combining marks, đ->d."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=None)
+def seed_text(name: str) -> str:
+    return (SEEDS_DIR / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def load_cases() -> tuple[dict, ...]:
+    cases = []
+    with SEEDS_JSONL.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            assert line.strip(), f"blank line {lineno} in {SEEDS_JSONL}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:  # pragma: no cover - failure path
+                pytest.fail(f"line {lineno} does not parse: {exc}")
+            assert isinstance(obj, dict), f"line {lineno} is not an object"
+            cases.append(obj)
+    return tuple(cases)
+
+
+def _ids(cases):
+    return [c.get("id", f"line-{i}") for i, c in enumerate(cases, 1)]
+
+
+CASES = load_cases() if SEEDS_JSONL.exists() else ()
+
+
+# --------------------------------------------------------------------------
+# seeds.jsonl: file level
+# --------------------------------------------------------------------------
+
+def test_seeds_file_exists_and_parses():
+    assert SEEDS_JSONL.is_file()
+    assert len(load_cases()) > 0
+
+
+def test_ids_unique():
+    ids = [c["id"] for c in load_cases()]
+    dupes = [i for i, n in Counter(ids).items() if n > 1]
+    assert not dupes, f"duplicate ids: {dupes}"
+
+
+def test_all_seed_documents_exist():
+    for name in DOC_LANGUAGE:
+        assert (SEEDS_DIR / name).is_file(), name
+
+
+# --------------------------------------------------------------------------
+# seeds.jsonl: per case
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_fields_and_types(case):
+    for field, typ in REQUIRED.items():
+        assert field in case, f"missing field {field!r}"
+        assert isinstance(case[field], typ), f"{field!r} should be {typ.__name__}"
+    assert case["id"].strip() and case["question"].strip()
+    assert case["language"] in LANGUAGES
+    assert case["kind"] in KINDS
+    if "note" in case:
+        assert isinstance(case["note"], str)
+    for field in ("answers", "sources", "evidence"):
+        assert all(isinstance(x, str) and x.strip() for x in case[field]), field
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_answerable_case_is_grounded(case):
+    if not case["answerable"]:
+        assert case["answers"] == [] and case["sources"] == [] and case["evidence"] == []
+        return
+    answers, sources, evidence = case["answers"], case["sources"], case["evidence"]
+    assert len(answers) >= 1
+    assert len(sources) >= 1
+    assert len(sources) == len(set(sources)), "duplicate source"
+    assert len(evidence) == len(sources), "need exactly one evidence quote per source"
+    for src, quote in zip(sources, evidence):
+        assert src in DOC_LANGUAGE, f"unknown source {src}"
+        assert (SEEDS_DIR / src).is_file(), f"missing seed file {src}"
+        assert quote in seed_text(src), f"evidence not verbatim in {src}: {quote!r}"
+    folded_evidence = [fold(e) for e in evidence]
+    assert any(
+        fold(a) in e for a in answers for e in folded_evidence
+    ), f"no accepted answer {answers} appears in the evidence"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_kind_is_consistent(case):
+    kind, sources = case["kind"], case["sources"]
+    if not case["answerable"]:
+        assert kind == "unanswerable"
+        assert case["answers"] == [] and sources == [] and case["evidence"] == []
+        return
+    assert kind != "unanswerable"
+    if len(sources) > 1:
+        assert kind == "multi-doc"
+    elif DOC_LANGUAGE[sources[0]] != case["language"]:
+        assert kind == "cross-lingual"
+    else:
+        assert kind == "single"
+
+
+# --------------------------------------------------------------------------
+# seeds.jsonl: dataset-level requirements
+# --------------------------------------------------------------------------
+
+def test_dataset_counts():
+    cases = load_cases()
+    assert len(cases) >= 60
+
+    per_language = Counter(c["language"] for c in cases)
+    for lang in LANGUAGES:
+        assert per_language[lang] >= 12, f"only {per_language[lang]} {lang} cases"
+
+    unanswerable = [c for c in cases if not c["answerable"]]
+    assert len(unanswerable) >= 10
+    per_lang_unans = Counter(c["language"] for c in unanswerable)
+    for lang in LANGUAGES:
+        assert per_lang_unans[lang] >= 3, f"only {per_lang_unans[lang]} unanswerable {lang}"
+
+    covered = Counter(s for c in cases for s in c["sources"])
+    for name in DOC_LANGUAGE:
+        assert covered[name] >= 8, f"{name} has only {covered[name]} answerable cases"
+
+    kinds = Counter(c["kind"] for c in cases)
+    assert kinds["multi-doc"] >= 6
+    assert kinds["cross-lingual"] >= 1
+    # multi-doc cases must really use two different documents
+    for c in cases:
+        if c["kind"] == "multi-doc":
+            assert len(set(c["sources"])) >= 2
+
+
+def test_mandatory_cases_present():
+    by_question = {c["question"]: c for c in load_cases()}
+
+    meta = by_question["Who led the Meta delegation?"]
+    assert meta["language"] == "en" and meta["answerable"]
+    assert "Rafael Frankel" in meta["answers"]
+    assert meta["sources"] == ["002_260f1e49892e43cf.txt"]
+
+    users = by_question["Combien d'internautes compte le Cambodge ?"]
+    assert users["language"] == "fr" and users["answerable"]
+    assert {"12 millions", "12 triệu"} <= set(users["answers"])
+    assert set(users["sources"]) == {"000_514266f0979d6470.txt", "001_2b62d3c3698cbca6.txt"}
+
+    revenue = by_question["What was Meta's revenue in 2023?"]
+    assert revenue["answerable"] is False and revenue["kind"] == "unanswerable"
+
+
+# --------------------------------------------------------------------------
+# XQuAD copies
+# --------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def load_xquad(lang: str) -> dict:
+    return json.loads((XQUAD_DIR / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+
+
+def _flatten(data: dict):
+    paragraphs = [p for article in data["data"] for p in article["paragraphs"]]
+    questions = [q for p in paragraphs for q in p["qas"]]
+    return paragraphs, questions
+
+
+def test_xquad_licence_present():
+    assert (XQUAD_DIR / "LICENSE.txt").is_file()
+    text = (XQUAD_DIR / "LICENSE.txt").read_text(encoding="utf-8")
+    assert "Attribution-ShareAlike 4.0" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_xquad_shape(lang):
+    paragraphs, questions = _flatten(load_xquad(lang))
+    assert len(paragraphs) == 240
+    assert len(questions) == 1190
+    for q in questions:
+        assert q["id"] and q["question"] and q["answers"]
+
+
+def test_xquad_languages_aligned():
+    en_par, en_q = _flatten(load_xquad("en"))
+    vi_par, vi_q = _flatten(load_xquad("vi"))
+    assert [len(p["qas"]) for p in en_par] == [len(p["qas"]) for p in vi_par]
+    assert [q["id"] for q in en_q] == [q["id"] for q in vi_q]
