@@ -70,6 +70,7 @@ class Ingestor:
                 progress(done, len(files), source)
             try:
                 document = load_document(path, max_bytes=max_bytes, source=source)
+                source = document.source
             except InputError as exc:
                 report.failed[source] = str(exc)
                 continue

@@ -41,10 +41,25 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path]:
             yield path
 
 
+MAX_NAME_CHARS = 200
+
+
+def source_name(name: str) -> str:
+    """The citation id for a file name: its last path component, refused if it cannot be shown safely."""
+    base = re.split(r"[\\/]", name.strip())[-1]
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in base):
+        raise InputError(f"{base!r}: file names with control characters are refused; rename the file")
+    if base in ("", ".", ".."):
+        raise InputError(f"{name!r}: not a file name")
+    if len(base) > MAX_NAME_CHARS:
+        raise InputError(f"{base[:40]}...: file name is {len(base)} characters; the limit is {MAX_NAME_CHARS}")
+    return base
+
+
 def load_document(path: str | Path, *, max_bytes: int, source: str | None = None) -> Document:
     """Read one file into a ``Document``; ``source`` overrides the citation id (default: file name)."""
     path = Path(path)
-    source = source or path.name
+    source = source_name(source or path.name)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(

@@ -18,7 +18,7 @@ from index.ingest import IngestReport, Ingestor, Progress
 from index.language import detect_language
 from index.settings import Settings
 from index.store import VectorStore
-from rag.answers import Answer, AnswerChunk
+from rag.answers import Answer, AnswerChunk, Passage
 from rag.evidence import SentenceVectors, rank_evidence
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieval import KeywordScorer, Retriever
@@ -46,7 +46,7 @@ class Assistant:
         if settings.llm_enabled:
             from rag.generation import LLMAnswerer
 
-            self._generator = LLMAnswerer(settings, self._sentences)
+            self._generator = LLMAnswerer(settings, self._sentences, self._embedder)
 
     # -- documents ----------------------------------------------------------------------------
     def add(self, paths: list[str | Path] | str | Path, progress: Progress | None = None,
@@ -67,6 +67,12 @@ class Assistant:
         return self._catalog.document_text(source)
 
     # -- questions ----------------------------------------------------------------------------
+    def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
+                 mode: str | None = None) -> list[Passage]:
+        """The passages ``ask`` would answer from, without answering (for evals and benchmarks)."""
+        question = self._validate(question)
+        return self._retriever.run(question, k=top_k, mode=mode, context=_context(history))
+
     def ask(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
             mode: str | None = None, use_llm: bool | None = None) -> Answer:
         """Answer ``question``; ``history`` is the user's earlier questions, most recent last."""
@@ -85,7 +91,7 @@ class Assistant:
         language = detect_language(question)
         if language == "und" and history:
             language = detect_language(" ".join(history[-1:] + [question]))
-        context = [h for h in (history or []) if h.strip()][-2:]
+        context = _context(history)
         use_llm = self._generator is not None if use_llm is None else (use_llm and self._generator is not None)
         if use_llm and context:
             question_for_retrieval = self._generator.rewrite(question, context)
@@ -143,6 +149,10 @@ class Assistant:
                 f"{self.settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)"
             )
         return question
+
+
+def _context(history: list[str] | None) -> list[str]:
+    return [h for h in (history or []) if isinstance(h, str) and h.strip()][-2:]
 
 
 class _NoInfo:

@@ -1,0 +1,55 @@
+"""The LLM endpoint behind one small class: OpenAI itself or any OpenAI-compatible server.
+
+Every failure (unreachable, timeout, HTTP error, a reply that is not a chat completion) becomes a
+``BackendError`` so callers can fall back to the offline answer with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from index.errors import BackendError
+from index.settings import Settings
+
+
+class ChatClient:
+    """Chat completions, whole or streamed, with the settings' model, timeout and no silent retries."""
+
+    def __init__(self, settings: Settings):
+        from openai import OpenAI
+
+        self._client = OpenAI(
+            base_url=settings.llm_base_url or None,
+            api_key=settings.llm_api_key or "not-needed",
+            timeout=settings.llm_timeout,
+            max_retries=0,
+        )
+        self.model = settings.llm_model
+        self.endpoint = settings.llm_base_url or "https://api.openai.com/v1"
+        self._max_tokens = settings.llm_max_tokens
+
+    def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
+        import openai
+
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model, messages=messages, stream=True, temperature=0.0,
+                max_tokens=max_tokens or self._max_tokens,
+            )
+            for event in response:
+                if not getattr(event, "choices", None):
+                    continue
+                delta = event.choices[0].delta
+                if delta is not None and delta.content:
+                    yield delta.content
+        except openai.APITimeoutError:
+            raise BackendError(f"the LLM at {self.endpoint} did not answer in time") from None
+        except openai.APIConnectionError:
+            raise BackendError(f"cannot reach the LLM at {self.endpoint}") from None
+        except openai.APIStatusError as exc:
+            raise BackendError(f"the LLM at {self.endpoint} refused the request ({exc.status_code})") from None
+        except (openai.OpenAIError, ValueError, AttributeError, TypeError) as exc:
+            raise BackendError(f"the LLM at {self.endpoint} sent an unusable reply ({type(exc).__name__})") from None
