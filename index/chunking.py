@@ -60,6 +60,7 @@ def chunk_document(document: Document, target_chars: int) -> list[Chunk]:
                 end=end,
                 text=document.text[start:end],
                 language=document.language,
+                sentences=tuple(group),
             )
         )
     return chunks

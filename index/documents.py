@@ -29,4 +29,5 @@ class Chunk:
     end: int
     text: str
     language: str
-    metadata: dict = field(default_factory=dict, compare=False)
+    sentences: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    """Absolute ``(start, end)`` spans of the sentences the chunk is made of."""

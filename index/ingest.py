@@ -108,9 +108,16 @@ class Ingestor:
             raise RagError(f"{document.source}: no sentences found")
         self._catalog.stage(document, chunks)
         self._store.delete_source(document.source)
+        # Sentences are what gets embedded; a chunk's vector is the mean of its sentences' (store.py).
         batch = self._settings.embed_batch
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            self._store.add(part, self._embedder.embed_passages([c.text for c in part]))
+            texts = [document.text[s:e] for c in part for s, e in c.sentences]
+            vectors = self._embedder.embed_passages(texts)
+            per_chunk, offset = [], 0
+            for chunk in part:
+                per_chunk.append(vectors[offset : offset + len(chunk.sentences)])
+                offset += len(chunk.sentences)
+            self._store.add(part, per_chunk)
         self._catalog.set_state(document.source, "ready")
         return len(chunks)

@@ -1,7 +1,10 @@
 """Vectors in Chroma, through llama-index's ``ChromaVectorStore``: embedded or a Chroma server.
 
-Chunks go in with their embeddings (Chroma never embeds anything itself: its default model would be
-downloaded); queries come back as ``(chunk id, cosine similarity)``. The collection uses cosine space.
+Two collections: one vector per chunk, and one per sentence of each chunk (the chunk's vector is the
+normalised mean of its sentences', so each sentence is embedded once). Sentence vectors let a long
+chunk match a question that only one of its sentences answers, and let the answerer pick that
+sentence without embedding anything at question time. Chroma never embeds anything itself (its
+default model would be downloaded); collections use cosine space.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from index.documents import Chunk
 from index.errors import BackendError
 from index.settings import Settings
 
+_SPACE = {"hnsw": {"space": "cosine"}}
+
 
 class VectorStore:
-    """One Chroma collection of chunk vectors, keyed by chunk id, grouped by document source."""
+    """Chunk and sentence vectors keyed by id, grouped by document source for deletion."""
 
     def __init__(self, settings: Settings):
         import chromadb
@@ -36,68 +41,99 @@ class VectorStore:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
                 self.location = f"embedded chroma at {settings.chroma_dir}"
-            self._collection = self._client.get_or_create_collection(
-                settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            self._chunks = self._client.get_or_create_collection(
+                settings.collection, configuration=_SPACE, embedding_function=None
             )
+            self._sentences = self._client.get_or_create_collection(
+                f"{settings.collection}_sentences", configuration=_SPACE, embedding_function=None
+            )
+            self.max_batch = self._client.get_max_batch_size()
         except Exception as exc:  # chromadb raises many unrelated types for one cause: it is unreachable
             raise BackendError(f"cannot open the vector store ({_describe(settings)}): {exc}") from None
-        self._store = ChromaVectorStore(chroma_collection=self._collection)
+        self._chunk_store = ChromaVectorStore(chroma_collection=self._chunks)
+        self._sentence_store = ChromaVectorStore(chroma_collection=self._sentences)
         self._lock = threading.Lock()
-        self.max_batch = self._client.get_max_batch_size()
 
-    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-        nodes = []
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            node = TextNode(
-                id_=chunk.id,
-                text=chunk.text,
-                embedding=vector.tolist(),
-                metadata={"source": chunk.source, "ordinal": chunk.ordinal, "start": chunk.start, "end": chunk.end,
-                          "language": chunk.language},
-                excluded_embed_metadata_keys=["source", "ordinal", "start", "end", "language"],
-                excluded_llm_metadata_keys=["ordinal", "start", "end"],
-            )
-            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.source)
-            nodes.append(node)
+    def add(self, chunks: list[Chunk], sentence_vectors: list[np.ndarray]) -> None:
+        """Store chunks given the vectors of their sentences (one array per chunk, one row per sentence)."""
+        chunk_nodes, sentence_nodes = [], []
+        for chunk, vectors in zip(chunks, sentence_vectors, strict=True):
+            mean = vectors.mean(axis=0)
+            chunk_nodes.append(_node(chunk.id, chunk.text, mean / max(float(np.linalg.norm(mean)), 1e-12), chunk,
+                                     chunk.start, chunk.end))
+            for (start, end), vector in zip(chunk.sentences, vectors, strict=True):
+                text = chunk.text[start - chunk.start : end - chunk.start]
+                sentence_nodes.append(_node(f"{chunk.id}@{start}", text, vector, chunk, start, end))
         with self._guard("add vectors"):
-            for i in range(0, len(nodes), self.max_batch):
-                self._store.add(nodes[i : i + self.max_batch])
+            for store, nodes in ((self._sentence_store, sentence_nodes), (self._chunk_store, chunk_nodes)):
+                for i in range(0, len(nodes), self.max_batch):
+                    store.add(nodes[i : i + self.max_batch])
 
     def delete_source(self, source: str) -> None:
         with self._guard("delete vectors"):
-            self._store.delete(ref_doc_id=source)
+            self._chunk_store.delete(ref_doc_id=source)
+            self._sentence_store.delete(ref_doc_id=source)
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+        """The ``k`` chunks closest to ``vector``: ``(chunk id, cosine)``."""
+        return [(i, cos) for i, cos, _ in self._query(self._chunk_store, self._chunks, vector, k)]
 
-        with self._guard("query"):
-            if self._collection.count() == 0:
-                return []
-            result = self._store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
-        # ChromaVectorStore reports exp(-distance); in cosine space distance = 1 - cosine.
-        return [(i, 1.0 + math.log(max(s, 1e-30))) for i, s in zip(result.ids or [], result.similarities or [])]
+    def query_sentences(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` sentences closest to ``vector``: ``(chunk id of the sentence, cosine)``."""
+        return [(meta["chunk_id"], cos) for _, cos, meta in self._query(self._sentence_store, self._sentences, vector, k)]
 
-    def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of ``vector`` with the stored vectors of ``ids`` (missing ids are left out)."""
-        with self._guard("get vectors"):
-            got = self._collection.get(ids=ids, include=["embeddings"])
-        if not got["ids"]:
+    def chunk_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
             return {}
-        matrix = np.asarray(got["embeddings"], dtype=np.float32)
-        return dict(zip(got["ids"], (matrix @ vector).tolist()))
+        with self._guard("get vectors"):
+            got = self._chunks.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> list[tuple[str, int, int, np.ndarray]]:
+        """``(chunk id, start, end, vector)`` of every sentence of the given chunks."""
+        if not chunk_ids:
+            return []
+        with self._guard("get sentence vectors"):
+            got = self._sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings", "metadatas"])
+        return [(m["chunk_id"], int(m["start"]), int(m["end"]), np.asarray(e, dtype=np.float32))
+                for m, e in zip(got["metadatas"], got["embeddings"])]
 
     def ids_for(self, source: str) -> list[str]:
         with self._guard("list vectors"):
-            return self._collection.get(where={"document_id": source}, include=[])["ids"]
+            return self._chunks.get(where={"document_id": source}, include=[])["ids"] + \
+                self._sentences.get(where={"document_id": source}, include=[])["ids"]
 
     def count(self) -> int:
+        """Chunk vectors stored."""
         with self._guard("count vectors"):
-            return self._collection.count()
+            return self._chunks.count()
+
+    def _query(self, store, collection, vector: np.ndarray, k: int):
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        with self._guard("query"):
+            if collection.count() == 0:
+                return []
+            result = store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
+        # ChromaVectorStore reports exp(-distance); in cosine space distance = 1 - cosine.
+        return [(node.node_id, 1.0 + math.log(max(s, 1e-30)), node.metadata)
+                for node, s in zip(result.nodes or [], result.similarities or [])]
 
     def _guard(self, action: str):
         return _Guard(self._lock, action, self.location)
+
+
+def _node(node_id: str, text: str, vector: np.ndarray, chunk: Chunk, start: int, end: int):
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    keys = ["source", "chunk_id", "start", "end", "language"]
+    node = TextNode(
+        id_=node_id, text=text, embedding=np.asarray(vector, dtype=np.float32).tolist(),
+        metadata={"source": chunk.source, "chunk_id": chunk.id, "start": start, "end": end, "language": chunk.language},
+        excluded_embed_metadata_keys=keys, excluded_llm_metadata_keys=keys,
+    )
+    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.source)
+    return node
 
 
 class _Guard:

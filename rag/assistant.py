@@ -40,7 +40,7 @@ class Assistant:
         self._embedder = make_embedder(settings)
         self._ingestor = Ingestor(settings, self._catalog, self._store, self._embedder)
         self._retriever = Retriever(settings, self._catalog, self._store, self._embedder)
-        self._sentences = SentenceVectors(self._embedder)
+        self._sentences = SentenceVectors(self._embedder, self._store)
         self._extractive = ExtractiveAnswerer()
         self._generator = None
         if settings.llm_enabled:

@@ -70,6 +70,7 @@ class CitationChecker:
         sentences = passage_sentences(passages)
         if not sentences or not claim.strip():
             return []
+        self._vectors.prefetch(passages)
         claim_vector = self._embedder.embed_queries([claim])[0]
         sims = self._vectors.get([s[3] for s in sentences]) @ claim_vector
         best: dict[int, Support] = {}

@@ -1,8 +1,8 @@
 """Passages in, ranked ``Evidence`` sentences out, plus the test of whether evidence supports a claim.
 
 Sentences are scored by e5 cosine with the question (cross-lingual) plus IDF coverage of the
-question's words (same-language names and numbers). Sentence vectors are computed on first use and
-cached, so the index itself stays one vector per chunk.
+question's words (same-language names and numbers). Sentence vectors come from the vector store,
+where ingest put them; any sentence not found there is embedded on first use and cached.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from index.chunking import split_sentences
 from index.embedding import Embedder
+from index.store import VectorStore
 from rag.answers import Passage
 from rag.retrieval import KeywordScorer
 
@@ -40,13 +41,31 @@ class Evidence:
 
 
 class SentenceVectors:
-    """Passage-side e5 vectors of sentences, cached by text (LRU)."""
+    """Passage-side e5 vectors of sentences, cached by text (LRU), loaded from the store when it has them."""
 
-    def __init__(self, embedder: Embedder, capacity: int = 50_000):
+    def __init__(self, embedder: Embedder, store: VectorStore | None = None, capacity: int = 50_000):
         self._embedder = embedder
+        self._store = store
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._capacity = capacity
+        self._loaded: set[str] = set()
         self._lock = threading.Lock()
+
+    def prefetch(self, passages: list[Passage]) -> None:
+        """Load the stored vectors of the passages' sentences into the cache."""
+        if self._store is None or not passages:
+            return
+        by_chunk = {p.chunk_id: p for p in passages}
+        with self._lock:
+            wanted = [i for i in by_chunk if i not in self._loaded]
+        found = self._store.sentence_vectors(wanted) if wanted else []
+        with self._lock:
+            for chunk_id, start, end, vector in found:
+                passage = by_chunk[chunk_id]
+                self._cache[passage.text[start - passage.start : end - passage.start]] = vector
+            if len(self._loaded) > self._capacity:
+                self._loaded.clear()
+            self._loaded.update(wanted)
 
     def get(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -87,6 +106,7 @@ def rank_evidence(
     sentences = passage_sentences(passages)
     if not sentences:
         return []
+    vectors.prefetch(passages)
     cosines = vectors.get([s[3] for s in sentences]) @ query_vector
     ranked = []
     for (index, start, end, text), cosine in zip(sentences, cosines.tolist()):
