@@ -36,10 +36,13 @@ def detect_language(text: str) -> str:
     words = _WORD.findall(sample)
     if not words:
         return "und"
-    vi_letters = sum(1 for ch in sample if ch in _VI_LETTERS)
-    if vi_letters >= max(1, len(words) // 20):
-        return "vi"
+    # Vietnamese names are capitalised, so a French or English sentence that quotes one still counts
+    # as French or English: only lower-case words with Vietnamese letters are evidence of Vietnamese.
+    original = _WORD.findall(text[:20000])
+    vi_words = sum(1 for w in original if w[0].islower() and any(ch in _VI_LETTERS for ch in w))
     scores = {lang: sum(1 for w in words if w in vocab) for lang, vocab in _FUNCTION_WORDS.items()}
+    if vi_words and vi_words >= max(scores["fr"], scores["en"]):
+        return "vi"
     if any(ch in "éèêàçùûîïôœ" for ch in sample):
         scores["fr"] += 1
     best = max(scores, key=scores.get)

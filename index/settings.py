@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(
         0.5, ge=0, le=1, description="Share of a chunk's dense score that comes from its best sentence."
     )
+    answer_type_bonus: float = Field(
+        0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
     # Answering

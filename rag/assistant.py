@@ -19,7 +19,7 @@ from index.language import detect_language
 from index.settings import Settings
 from index.store import VectorStore
 from rag.answers import Answer, AnswerChunk, Passage
-from rag.evidence import SentenceVectors, rank_evidence
+from rag.evidence import SentenceVectors, answer_type, rank_evidence
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieval import KeywordScorer, Retriever
 
@@ -105,7 +105,8 @@ class Assistant:
         t1 = time.perf_counter()
         keywords = KeywordScorer(self._catalog, _tokens(question_for_retrieval))
         evidence = rank_evidence(query_vector, passages[:3], keywords, self._sentences,
-                                 self.settings.keyword_weight)
+                                 self.settings.keyword_weight, answer_type(question, language),
+                                 self.settings.answer_type_bonus)
         titles = {p.source: (self._catalog.document_info(p.source) or _NoInfo).title for p in passages}
         extractive = self._extractive.run(question, language, evidence, passages, titles)
         timings["evidence_s"] = time.perf_counter() - t1

@@ -20,10 +20,46 @@ from index.store import VectorStore
 from rag.answers import Passage
 from rag.retrieval import KeywordScorer
 
-# Photo captions, credits and file names are sentences by punctuation, not statements.
-_NOT_A_STATEMENT = re.compile(r"^\s*(ảnh|photo|nguồn|source|crédit|credit)\s*:|\.(jpe?g|png|gif|webp)\s*$", re.I)
+# Image file names are sentences by punctuation, not statements.
+_NOT_A_STATEMENT = re.compile(r"\.(jpe?g|png|gif|webp|svg)\s*$", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-MIN_SENTENCE_CHARS = 25
+MIN_SENTENCE_CHARS = 12
+
+# What kind of answer a question asks for, by its question words (classic factoid QA typing).
+_ANSWER_TYPES = {
+    "en": [("number", r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number)\b"),
+           ("date", r"\bwhen\b|\b(what|which) (year|date|day|month)\b"),
+           ("person", r"^\s*(who|whom|whose)\b|\bby whom\b")],
+    "fr": [("number", r"\bcombien\b|\bquel (pourcentage|nombre)\b"),
+           ("date", r"\bquand\b|\b(quelle|en quelle) (année|date)\b|\bà quelle date\b"),
+           ("person", r"^\s*(qui|à qui|par qui|de qui)\b")],
+    "vi": [("number", r"\bbao nhiêu\b|\bmấy\b"),
+           ("date", r"\bkhi nào\b|\bbao giờ\b|\blúc nào\b|\b(năm|ngày|tháng) nào\b"),
+           ("person", r"(^|\s)ai(\s|\?|$)")],
+}
+_DATE = re.compile(
+    r"\b\d{1,2}/\d{1,2}\b|\b(1[89]|20)\d{2}\b|\b(tháng|ngày)\s+\d|\b\d{1,2}\s+(janvier|février|mars|avril|mai|juin|"
+    r"juillet|août|septembre|octobre|novembre|décembre)\b|\b(january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\b", re.I)
+_PERSON = re.compile(r"(?<=\S\s)[A-ZÀ-ỸĐ][\w\'-]+(\s+[A-ZÀ-ỸĐ][\w\'-]+)+")
+
+
+def answer_type(question: str, language: str) -> str | None:
+    """``number``, ``date``, ``person`` or None, from the question's words in its language."""
+    for kind, pattern in _ANSWER_TYPES.get(language, []):
+        if re.search(pattern, question, re.I):
+            return kind
+    return None
+
+
+def has_answer_type(sentence: str, kind: str | None) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind == "person":
+        return bool(_PERSON.search(sentence))
+    return False
 
 
 @dataclass(frozen=True)
@@ -101,8 +137,10 @@ def rank_evidence(
     keywords: KeywordScorer,
     vectors: SentenceVectors,
     keyword_weight: float,
+    wanted_type: str | None = None,
+    type_bonus: float = 0.0,
 ) -> list[Evidence]:
-    """Every statement sentence of ``passages``, best first."""
+    """Every statement sentence of ``passages``, best first; sentences holding the wanted answer type gain."""
     sentences = passage_sentences(passages)
     if not sentences:
         return []
@@ -111,9 +149,10 @@ def rank_evidence(
     ranked = []
     for (index, start, end, text), cosine in zip(sentences, cosines.tolist()):
         coverage = keywords.coverage(text)
+        bonus = type_bonus if wanted_type and has_answer_type(text, wanted_type) else 0.0
         ranked.append(
             Evidence(index, passages[index].source, start, end, text, cosine, coverage,
-                     cosine + keyword_weight * coverage)
+                     cosine + keyword_weight * coverage + bonus)
         )
     ranked.sort(key=lambda e: -e.score)
     return ranked

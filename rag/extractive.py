@@ -32,7 +32,7 @@ class SupportPolicy:
     eval questions. Cross-language similarities run lower, so they get their own threshold.
     """
 
-    min_score_same_language: float = 0.9025
+    min_score_same_language: float = 0.8925
     min_score_cross_language: float = 0.8075
     extra_margin: float = 0.01
 
