@@ -74,14 +74,15 @@ def _assistant():
 
 def _index(args) -> int:
     assistant = _assistant()
-    report = _add_with_progress(assistant, args.paths)
+    report = add_with_progress(assistant, args.paths)
     print(report.summary())
     for name, reason in report.failed.items():
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     return 1 if report.failed and not (report.added or report.updated or report.skipped) else 0
 
 
-def _add_with_progress(assistant, paths):
+def add_with_progress(assistant, paths):
+    """``assistant.add(paths)`` with a progress bar on stderr (used by the CLI and ``python -m ui``)."""
     from tqdm import tqdm
 
     bar = None
@@ -131,7 +132,7 @@ def _chat(args) -> int:
 
     assistant = _assistant()
     if args.paths:
-        print(_add_with_progress(assistant, args.paths).summary())
+        print(add_with_progress(assistant, args.paths).summary())
     print(f"{assistant.status()['documents']} documents indexed. Ask a question (empty line or Ctrl-D to quit).")
     history: list[str] = []
     while True:

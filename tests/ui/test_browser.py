@@ -1,0 +1,149 @@
+"""The running app in Debian's Chromium (Playwright): ask, read the cited sources, upload, delete, abstain.
+
+Chromium resolves every host but 127.0.0.1 to nothing, and each page records its requests: a test fails
+if any request leaves 127.0.0.1. A screenshot of each step lands in ``test-output/ui/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "ui"
+META = "002_260f1e49892e43cf.txt"
+WAIT_MS = 30_000
+ZORBLAX = "The Zorblax Institute was founded in 1987 by Dr. Ilse Varga in Tromsø.\n"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+expect.set_options(timeout=WAIT_MS)  # assertions default to 5 s: too short for a first answer on a busy 2-core box
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, timeout=WAIT_MS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A fresh page; after the test, asserts every request it made stayed on 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    yield page
+    context.close()
+    outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname != "127.0.0.1"]
+    assert requests and not outside, f"requests left 127.0.0.1: {outside}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(page, question: str) -> None:
+    """Type ``question``, send it, and wait until its answer is complete (the sources panel names it)."""
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    expect(page.locator("#sources")).to_contain_text(f"Sources for: {question}")
+
+
+def last_answer(page):
+    return page.locator("#chat [data-testid=bot]").last
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_meta_answer_links_its_markers_to_highlighted_sources(page, ui_url):
+    page.goto(ui_url)
+    expect(page.locator("#status")).to_contain_text("offline extractive")
+    ask(page, "Who led the Meta delegation?")
+    expect(last_answer(page)).to_contain_text("Rafael Frankel")
+    sources = page.locator("#sources")
+    expect(sources).to_contain_text(META)
+    expect(sources.locator("mark").first).to_contain_text("Rafael Frankel")
+    shot(page, "01_meta_answer")
+
+    marker = last_answer(page).locator('a[href="#src-1-1"]')
+    expect(marker).to_have_text("[1]")
+    marker.click()
+    card = page.locator("#src-1-1")
+    expect(card).to_contain_text(META)
+    expect(card).to_be_in_viewport()
+
+
+def test_a_question_the_assistant_refuses_shows_its_message(page, ui_url):
+    page.goto(ui_url)
+    page.locator("#question textarea").fill("why " * 600)
+    page.locator("#ask").click()
+    expect(last_answer(page).locator(".rag-error")).to_contain_text("RAG_MAX_QUESTION_CHARS")
+    expect(page.locator("body")).not_to_contain_text("Traceback")
+
+
+def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
+    upload = tmp_path / "zorblax_institute.txt"
+    upload.write_text(ZORBLAX, encoding="utf-8")
+    empty = tmp_path / "empty_notes.txt"
+    empty.write_text("", encoding="utf-8")
+    page.goto(ui_url)
+
+    open_tab(page, "Documents")
+    expect(page.locator("#documents")).to_contain_text(META)
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    expect(page.locator("#doc-status")).to_contain_text("Added: zorblax_institute.txt")
+    expect(page.locator("#documents")).to_contain_text("zorblax_institute.txt")
+    shot(page, "02_uploaded")
+
+    open_tab(page, "Chat")
+    ask(page, "Who founded the Zorblax Institute?")
+    expect(last_answer(page)).to_contain_text("Ilse Varga")
+    expect(page.locator("#sources")).to_contain_text("zorblax_institute.txt")
+    expect(page.locator("#sources mark").first).to_contain_text("Ilse Varga")
+    shot(page, "03_upload_cited")
+
+    open_tab(page, "Documents")
+    page.locator("#documents").get_by_text("zorblax_institute.txt").first.click()
+    page.locator("#delete").click()
+    expect(page.locator("#doc-status")).to_contain_text("Deleted zorblax_institute.txt")
+    expect(page.locator("#documents")).not_to_contain_text("zorblax_institute.txt")
+    shot(page, "04_deleted")
+
+    open_tab(page, "Chat")
+    ask(page, "Who founded the Zorblax Institute?")
+    expect(last_answer(page).locator(".rag-abstain")).to_be_visible()
+    expect(last_answer(page)).not_to_contain_text("Ilse Varga")
+    expect(page.locator("#sources")).to_contain_text("No sources")
+    shot(page, "05_abstained")
+
+    open_tab(page, "Documents")
+    page.locator("#upload input[type=file]").set_input_files(str(empty))
+    expect(page.locator("#doc-status")).to_contain_text("Not added empty_notes.txt: the file is empty")
+    expect(page.locator("#documents")).not_to_contain_text("empty_notes.txt")
+    shot(page, "06_upload_refused")
+
+
+def test_unreachable_llm_shows_a_notice_and_the_offline_answer(page, fallback_url):
+    page.goto(fallback_url)
+    expect(page.locator("#status")).to_contain_text("llm (")
+    ask(page, "Who led the Meta delegation?")
+    expect(last_answer(page).locator(".rag-notice")).to_contain_text("LLM")
+    expect(last_answer(page)).to_contain_text("Rafael Frankel")
+    shot(page, "07_llm_fallback_notice")

@@ -1,0 +1,76 @@
+"""``python -m ui``: optionally index paths, then serve the chat UI (loopback only unless --auth is set)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    auth = _parse_auth(args.auth) if args.auth else None
+    if args.auth and auth is None:
+        print("error: --auth must look like user:password (both non-empty)", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host) and auth is None:
+        print(f"error: refusing to serve on {args.host} without a password: anyone on the network could read "
+              "and delete your documents; add --auth user:password (or set RAG_UI_AUTH)", file=sys.stderr)
+        return 2
+    if args.data_dir:
+        os.environ["RAG_DATA_DIR"] = args.data_dir
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from index.errors import RagError
+    from rag.assistant import Assistant
+    from rag.cli import add_with_progress
+    from ui.app import build_app, launch
+
+    try:
+        assistant = Assistant()
+        if args.index:
+            report = add_with_progress(assistant, args.index)
+            print(report.summary())
+            for reason in report.failed.values():
+                print(f"  skipped {reason}", file=sys.stderr)
+        demo = build_app(assistant, reindex_paths=args.index or ())
+        launch(demo, host=args.host, port=args.port, auth=auth, max_file_mb=assistant.settings.max_file_mb)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # most often: the port is taken
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ui", description="Chat with your documents in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument("--data-dir", help="where the index lives (default: $RAG_DATA_DIR or ./.rag)")
+    parser.add_argument("--index", nargs="+", metavar="PATH", help="index these files/folders before serving")
+    parser.add_argument("--auth", default=os.environ.get("RAG_UI_AUTH"), metavar="USER:PASSWORD",
+                        help="require this login (needed for a non-loopback --host; default: $RAG_UI_AUTH)")
+    return parser
+
+
+def _parse_auth(value: str) -> tuple[str, str] | None:
+    user, _, password = value.partition(":")
+    return (user, password) if user and password else None
+
+
+def _is_loopback(host: str) -> bool:
+    """True when every address ``host`` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

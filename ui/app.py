@@ -1,0 +1,218 @@
+"""An ``Assistant`` in, a Gradio app out: chat with cited sources, a documents tab, and a ``/chat`` API.
+
+``build_app`` wires the components; ``launch`` serves them with the offline settings (no analytics,
+no share link, system fonts, no server-side rendering) that keep every request on this machine.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+# Before gradio is imported: otherwise it starts threads that call gradio and huggingface hosts.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from collections.abc import Iterator, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from index.errors import RagError  # noqa: E402
+from index.ingest import IngestReport  # noqa: E402
+from index.loading import SUPPORTED_SUFFIXES  # noqa: E402
+from rag.assistant import Assistant  # noqa: E402
+from ui.render import (  # noqa: E402
+    DOCUMENT_HEADERS,
+    answer_markdown,
+    api_payload,
+    document_rows,
+    error_html,
+    escape_markdown,
+    ingest_markdown,
+    sources_html,
+    status_html,
+)
+
+# A system font stack: the default theme's web fonts would be one more thing to fetch.
+THEME = gr.themes.Default(
+    font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Helvetica Neue", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"],
+)
+
+CSS = """
+.rag-abstain { background: var(--neutral-100); color: var(--neutral-600); border-left: 4px solid var(--neutral-400);
+  padding: 8px 12px; border-radius: 6px; font-style: italic; }
+.dark .rag-abstain { background: var(--neutral-800); color: var(--neutral-300); }
+.rag-notice, .rag-error { background: #fff4e5; color: #7a4a00; border-left: 4px solid #f0a020; padding: 6px 12px;
+  border-radius: 6px; }
+.rag-error { background: #fdecec; color: #8a1c1c; border-left-color: #d93b3b; }
+#chat a[href^="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }
+.rag-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
+  background: var(--background-fill-secondary); }
+.rag-source:target { outline: 2px solid var(--color-accent); }
+.rag-source-file { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 6px; }
+.rag-n { color: var(--color-accent); font-weight: 700; }
+.rag-context { margin: 0; line-height: 1.5; }
+.rag-context mark { background: #ffe066; color: #1a1a1a; padding: 0 2px; border-radius: 3px; }
+.rag-sources-question { font-weight: 600; margin-bottom: 8px; }
+.rag-sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
+#documents .cell-wrap, #documents .cell-wrap * { font-family: var(--font); }
+"""
+
+UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
+NO_SOURCES = '<div class="rag-sources-empty">Ask a question: the passages each answer cites appear here.</div>'
+
+
+def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) -> gr.Blocks:
+    """The whole UI over ``assistant``; "Re-index" re-adds ``reindex_paths`` (unchanged files are skipped)."""
+    max_mb = assistant.settings.max_file_mb
+
+    def ask(message: str, messages: list, questions: list[str], top_k: int) -> Iterator[tuple]:
+        """Stream one answer into the chat; the finished answer gets linked markers and a sources panel."""
+        message = (message or "").strip()
+        if not message:
+            return
+        turn = len(questions) + 1
+        messages = [*messages, {"role": "user", "content": escape_markdown(message)}]
+        reply = {"role": "assistant", "content": "…"}
+        yield "", [*messages, reply], questions, '<div class="rag-sources-empty">Searching…</div>'
+        text, answer = "", None
+        try:
+            for piece in assistant.stream(message, questions, top_k=int(top_k)):
+                answer = piece.answer or answer
+                if piece.text:
+                    text += piece.text
+                    yield "", [*messages, {**reply, "content": escape_markdown(text)}], questions, gr.skip()
+        except RagError as exc:
+            gr.Warning(str(exc))
+            yield "", [*messages, {**reply, "content": error_html(str(exc))}], questions, NO_SOURCES
+            return
+        texts = {c.source: assistant.document_text(c.source) for c in answer.citations}
+        yield ("", [*messages, {**reply, "content": answer_markdown(answer, turn)}], [*questions, message],
+               sources_html(answer.citations, texts, turn, question=message))
+
+    def chat(message: str, history: list[str] | None = None) -> dict:
+        """Answer ``message``; ``history`` lists earlier user questions, oldest first.
+
+        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title}], mode, notice, language}``.
+        """
+        try:
+            return api_payload(assistant.ask(message, history=list(history or [])))
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def documents_view() -> tuple:
+        documents = assistant.documents()
+        choices = [d.source for d in documents]
+        return (document_rows(documents), gr.update(choices=choices, value=None),
+                status_html(assistant.status()))
+
+    def ingest(paths: list[str | Path], names: list[str] | None, progress: gr.Progress) -> IngestReport:
+        def step(done: int, total: int, name: str) -> None:
+            progress(done / total if total else 1.0, desc=f"indexing {name}" if name else "done")
+
+        report = assistant.add(paths, progress=step, names=names)
+        for reason in report.failed.values():
+            gr.Warning(reason)
+        return report
+
+    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple:
+        """Index uploaded files under their original names, through the same validation as the CLI."""
+        if not files:
+            return None, gr.skip(), *documents_view()
+        try:
+            # Gradio keeps the uploaded file's own name as the last path component.
+            message = ingest_markdown(ingest(files, [Path(f).name for f in files], progress))
+        except RagError as exc:
+            gr.Warning(str(exc))
+            message = f"**Error:** {escape_markdown(str(exc))}"
+        finally:
+            # The text now lives in the catalog: leave no second copy of the user's file in Gradio's cache.
+            for f in files:
+                Path(f).unlink(missing_ok=True)
+        return None, message, *documents_view()
+
+    def reindex(progress=gr.Progress()) -> tuple:
+        if not reindex_paths:
+            return "Refreshed the list (no folders were given with `--index`).", *documents_view()
+        try:
+            message = ingest_markdown(ingest(list(reindex_paths), None, progress))
+        except RagError as exc:
+            gr.Warning(str(exc))
+            message = f"**Error:** {escape_markdown(str(exc))}"
+        return message, *documents_view()
+
+    def delete(source: str | None) -> tuple:
+        if not source:
+            gr.Warning("Choose a document to delete first.")
+            return gr.skip(), *documents_view()
+        try:
+            removed = assistant.remove(source)
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return f"**Error:** {escape_markdown(str(exc))}", *documents_view()
+        name = f"<code>{html.escape(source)}</code>"
+        return (f"Deleted {name}." if removed else f"{name} was not indexed."), *documents_view()
+
+    def pick(event: gr.SelectData) -> str:
+        return event.row_value[DOCUMENT_HEADERS.index("File")]
+
+    with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
+        gr.Markdown("## Document assistant · answers cite the passages they come from")
+        questions = gr.State([])
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=520, latex_delimiters=[],
+                                         feedback_options=None, buttons=["copy", "copy_all"],
+                                         placeholder="Ask about the indexed documents.")
+                    with gr.Row():
+                        box = gr.Textbox(placeholder="Ask a question, e.g. Who led the Meta delegation?",
+                                         show_label=False, scale=5, elem_id="question", autofocus=True)
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    clear = gr.Button("New conversation", size="sm")
+                    with gr.Accordion("Settings", open=True, elem_id="settings"):
+                        status = gr.HTML(status_html(assistant.status()), elem_id="status")
+                        top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1,
+                                          label="Passages retrieved per question (top-k)")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(NO_SOURCES, elem_id="sources", max_height=720)
+        with gr.Tab("Documents"):
+            table = gr.Dataframe(headers=DOCUMENT_HEADERS, value=document_rows(assistant.documents()),
+                                 type="array", interactive=False, wrap=True, elem_id="documents",
+                                 column_widths=["40%", "22%", "8%", "8%", "10%", "12%"])
+            uploader = gr.File(label=f"Add documents ({', '.join(UPLOAD_TYPES)}; at most {max_mb:g} MB each)",
+                               file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
+            with gr.Row():
+                choice = gr.Dropdown(choices=[d.source for d in assistant.documents()], value=None,
+                                     label="Document (or click a row)", elem_id="doc-choice", scale=3)
+                remove = gr.Button("Delete", variant="stop", elem_id="delete", scale=1)
+                refresh = gr.Button("Re-index", elem_id="reindex", scale=1)
+            doc_status = gr.Markdown(elem_id="doc-status")
+
+        chat_io = dict(inputs=[box, chatbot, questions, top_k], outputs=[box, chatbot, questions, sources],
+                       api_visibility="private")
+        box.submit(ask, **chat_io)
+        send.click(ask, **chat_io)
+        clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
+        chatbot.clear(lambda: ([], NO_SOURCES), outputs=[questions, sources], api_visibility="private")
+        view = [table, choice, status]
+        uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private")
+        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private")
+        remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
+        table.select(pick, outputs=choice, api_visibility="private")
+        demo.load(documents_view, outputs=view, api_visibility="private")
+        gr.api(chat, api_name="chat")
+    return demo
+
+
+def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
+           auth: tuple[str, str] | None = None, max_file_mb: float = 64.0, block: bool = True) -> str:
+    """Serve ``demo`` on ``host:port`` with nothing loaded from outside; returns the local URL."""
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, auth=auth, share=False, ssr_mode=False, mcp_server=False, pwa=False,
+        theme=THEME, css=CSS, max_file_size=int(max_file_mb * 1_000_000), footer_links=["api", "settings"],
+        prevent_thread_lock=not block, quiet=not block,
+    )
+    return url

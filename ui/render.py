@@ -1,0 +1,155 @@
+"""Answers and documents in, display text out: pure functions, no Gradio, every document byte escaped.
+
+``answer_markdown`` turns an ``Answer`` into chat markdown whose ``[n]`` markers link to anchors that
+``sources_html`` renders, one card per citation with the quoted span highlighted in its context.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Mapping
+
+from index.catalog import DocumentInfo
+from index.ingest import IngestReport
+from rag.answers import Answer, Citation
+
+CONTEXT_CHARS = 300
+"""Characters of surrounding document text shown on each side of a quoted span."""
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by a markdown renderer: markdown punctuation backslashed, HTML escaped."""
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
+
+
+def anchor(turn: int, n: int) -> str:
+    """The element id of citation ``n`` of answer number ``turn`` (ids stay unique across turns)."""
+    return f"src-{turn}-{n}"
+
+
+def answer_markdown(answer: Answer, turn: int) -> str:
+    """Chat markdown for a finished answer: linked ``[n]`` markers, a notice box, abstentions greyed."""
+    notice = f'<div class="rag-notice">⚠ {_html_lines(answer.notice)}</div>\n\n' if answer.notice else ""
+    if answer.abstained:
+        return notice + f'<div class="rag-abstain"><b>No answer</b> · {_html_lines(answer.text)}</div>'
+    cited = {c.n for c in answer.citations}
+    parts: list[str] = []
+    last = 0
+    for match in _MARKER.finditer(answer.text):
+        n = int(match.group(1))
+        if n not in cited:
+            continue
+        parts.append(escape_markdown(answer.text[last : match.start()]))
+        parts.append(f"[\\[{n}\\]](#{anchor(turn, n)})")
+        last = match.end()
+    parts.append(escape_markdown(answer.text[last:]))
+    return notice + "".join(parts)
+
+
+def error_html(message: str) -> str:
+    """A user-caused error (``RagError``) as a chat message: its text in a red box, no traceback."""
+    return f'<div class="rag-error">⚠ {_html_lines(message)}</div>'
+
+
+def context_window(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """``(before, quote, after)`` around ``text[start:end]``, cut at whitespace, with ``…`` where cut."""
+    lo, hi = max(0, start - chars), min(len(text), end + chars)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    before = ("…" if lo > 0 else "") + text[lo:start]
+    after = text[end:hi] + ("…" if hi < len(text) else "")
+    return before, text[start:end], after
+
+
+def sources_html(citations: list[Citation], texts: Mapping[str, str | None], turn: int,
+                 question: str = "", chars: int = CONTEXT_CHARS) -> str:
+    """One card per citation: ``[n]``, title, file, and the passage in context with ``<mark>``ed quote.
+
+    ``texts`` maps a source to its document text; a missing text (document removed since) shows the
+    quote alone.
+    """
+    head = f'<div class="rag-sources-question">Sources for: {html.escape(question)}</div>' if question else ""
+    if not citations:
+        return head + '<div class="rag-sources-empty">No sources: nothing was cited for this answer.</div>'
+    cards = []
+    for c in citations:
+        text = texts.get(c.source)
+        if text is not None and text[c.start : c.end] == c.quote:
+            before, quote, after = context_window(text, c.start, c.end, chars)
+        else:
+            before, quote, after = "", c.quote, ""
+        title = html.escape(c.title or c.source)
+        cards.append(
+            f'<div class="rag-source" id="{anchor(turn, c.n)}">'
+            f'<div class="rag-source-head"><span class="rag-n">[{c.n}]</span> <b>{title}</b></div>'
+            f'<div class="rag-source-file"><code>{html.escape(c.source)}</code> · characters {c.start}–{c.end}</div>'
+            f'<p class="rag-context">{_html_lines(before)}<mark>{_html_lines(quote)}</mark>{_html_lines(after)}</p>'
+            "</div>"
+        )
+    return head + "".join(cards)
+
+
+def api_payload(answer: Answer) -> dict:
+    """The JSON the ``/chat`` endpoint returns: answer text, abstention flag, citations, mode, notice."""
+    return {
+        "text": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "title": c.title}
+            for c in answer.citations
+        ],
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "language": answer.language,
+    }
+
+
+DOCUMENT_HEADERS = ["Title", "File", "Language", "Chunks", "Date", "Added"]
+
+
+def document_rows(documents: list[DocumentInfo]) -> list[list]:
+    """Rows of the documents table, in ``DOCUMENT_HEADERS`` order."""
+    return [
+        [d.title, d.source, d.language, d.chunks, d.date or "",
+         time.strftime("%Y-%m-%d %H:%M", time.localtime(d.added_at))]
+        for d in documents
+    ]
+
+
+def ingest_markdown(report: IngestReport) -> str:
+    """What an upload or re-index did, failures first, one line per failed file."""
+    lines = [
+        f"**Not added** {_code(name)}: {escape_markdown(reason.removeprefix(f'{name}: '))}"
+        for name, reason in report.failed.items()
+    ]
+    for label, names in (("Added", report.added), ("Updated", report.updated), ("Unchanged", report.skipped)):
+        if names:
+            lines.append(f"{label}: " + ", ".join(_code(name) for name in names))
+    if report.chunks_embedded:
+        lines.append(f"({report.chunks_embedded} chunks embedded)")
+    return "\n\n".join(lines)
+
+
+def status_html(status: Mapping[str, object]) -> str:
+    """The settings panel's summary of ``Assistant.status()``: answer mode, embedder, store, counts."""
+    rows = [("Answer mode", status["mode"]), ("Embedder", status["embedder"]),
+            ("Vector store", status["vector_store"]),
+            ("Indexed", f"{status['documents']} documents, {status['chunks']} chunks")]
+    return "<br>".join(f"<b>{label}:</b> {html.escape(str(value))}" for label, value in rows)
+
+
+def _code(name: str) -> str:
+    return f"<code>{html.escape(name)}</code>"
+
+
+def _html_lines(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
