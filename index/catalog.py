@@ -147,8 +147,17 @@ class Catalog:
             ).fetchone()
         return row[0] if row else None
 
-    def document_info(self, source: str) -> DocumentInfo | None:
-        return next((d for d in self.documents() if d.source == source), None)
+    def titles(self, sources: list[str]) -> dict[str, str]:
+        """Titles of the given ready documents, by source."""
+        unique = sorted(set(sources))
+        if not unique:
+            return {}
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT source, title FROM documents WHERE state = 'ready' AND source IN ({','.join('?' * len(unique))})",
+                unique,
+            ).fetchall()
+        return dict(rows)
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         """The ready chunks among ``ids``, keyed by id (ids of removed documents are left out)."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.catalog import Catalog, DocumentInfo
+from index.catalog import Catalog, DocumentInfo, tokenize
 from index.embedding import make_embedder
 from index.errors import InputError
 from index.ingest import IngestReport, Ingestor, Progress
@@ -103,11 +103,11 @@ class Assistant:
                                        query_vector=query_vector)
         timings["retrieve_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        keywords = KeywordScorer(self._catalog, _tokens(question_for_retrieval))
+        keywords = KeywordScorer(self._catalog, tokenize(question_for_retrieval))
         evidence = rank_evidence(query_vector, passages[:3], keywords, self._sentences,
                                  self.settings.keyword_weight, answer_type(question, language),
                                  self.settings.answer_type_bonus)
-        titles = {p.source: (self._catalog.document_info(p.source) or _NoInfo).title for p in passages}
+        titles = self._catalog.titles([p.source for p in passages])
         extractive = self._extractive.run(question, language, evidence, passages, titles)
         timings["evidence_s"] = time.perf_counter() - t1
         if not use_llm:
@@ -154,16 +154,6 @@ class Assistant:
 
 def _context(history: list[str] | None) -> list[str]:
     return [h for h in (history or []) if isinstance(h, str) and h.strip()][-2:]
-
-
-class _NoInfo:
-    title = ""
-
-
-def _tokens(text: str) -> list[str]:
-    from index.catalog import tokenize
-
-    return tokenize(text)
 
 
 def _stream_text(answer: Answer) -> Iterator[AnswerChunk]:
