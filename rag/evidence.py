@@ -18,7 +18,7 @@ from index.chunking import split_sentences
 from index.embedding import Embedder
 from index.store import VectorStore
 from rag.answers import Passage
-from rag.retrieval import KeywordScorer
+from rag.retrieval import KeywordScorer, relative_to_language
 
 # Image file names are sentences by punctuation, not statements.
 _NOT_A_STATEMENT = re.compile(r"\.(jpe?g|png|gif|webp|svg)\s*$", re.I)
@@ -146,16 +146,18 @@ def rank_evidence(
         return []
     vectors.prefetch(passages)
     cosines = vectors.get([s[3] for s in sentences]) @ query_vector
+    coverages = {k: keywords.coverage(s[3]) for k, s in enumerate(sentences)}
+    relative = relative_to_language(coverages, {k: passages[s[0]].language for k, s in enumerate(sentences)})
     ranked = []
-    for (index, start, end, text), cosine in zip(sentences, cosines.tolist()):
-        coverage = keywords.coverage(text)
+    for k, ((index, start, end, text), cosine) in enumerate(zip(sentences, cosines.tolist())):
         bonus = type_bonus if wanted_type and has_answer_type(text, wanted_type) else 0.0
-        ranked.append(
-            Evidence(index, passages[index].source, start, end, text, cosine, coverage,
-                     cosine + keyword_weight * coverage + bonus)
-        )
-    ranked.sort(key=lambda e: -e.score)
-    return ranked
+        evidence = Evidence(index, passages[index].source, start, end, text, cosine, coverages[k],
+                            cosine + keyword_weight * coverages[k] + bonus)
+        # Ordered with coverage relative to the sentence's language (see retrieval.relative_to_language);
+        # the absolute score is what the abstention thresholds were fitted on.
+        ranked.append((cosine + keyword_weight * relative[k] + bonus, evidence))
+    ranked.sort(key=lambda item: -item[0])
+    return [evidence for _, evidence in ranked]
 
 
 def numbers_in(text: str) -> set[str]:

@@ -1,0 +1,6 @@
+"""Answer-quality evals: datasets -> ``Assistant.add`` + ``Assistant.ask`` -> metrics -> reports -> CI gate.
+
+``cases.py`` loads a dataset, ``runner.py`` runs it through the public API, ``metrics.py`` scores the
+outcomes, ``report.py`` writes JSON/Markdown/PNG, ``gate.py`` compares with ``baseline.json``.
+Run with ``python -m evals --help``.
+"""

@@ -1,0 +1,106 @@
+"""Dataset files in, a ``Dataset`` out: the corpus to index and the ``Case``s to ask about it.
+
+``seeds``: the hand-made questions of ``datasets/seeds.jsonl`` over the project's ``seeds/`` folder.
+``xquad``: the 240 Vietnamese XQuAD paragraphs, written once as one ``.txt`` file each into a cache
+folder, and their 1,190 questions asked twice: in Vietnamese (vi->vi) and in English (en->vi). The
+accepted answers of both are the Vietnamese spans, since the documents are Vietnamese.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+DATASETS = PACKAGE / "datasets"
+SEEDS_DIR = PACKAGE.parent / "seeds"
+NAMES = ("seeds", "xquad")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A gold quote in ``source``; ``start`` is its offset when the dataset knows it."""
+
+    source: str
+    quote: str
+    start: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question with what counts as a correct, grounded answer (``answers`` empty = unanswerable)."""
+
+    id: str
+    question: str
+    language: str
+    answerable: bool
+    answers: tuple[str, ...]
+    sources: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What to index (``corpus`` paths, as given to ``Assistant.add``) and what to ask."""
+
+    name: str
+    corpus: tuple[Path, ...]
+    sources: frozenset[str]
+    cases: tuple[Case, ...]
+
+
+def load(name: str, cache_dir: Path, limit: int | None = None) -> Dataset:
+    """The named dataset; ``limit`` keeps that many questions spread evenly over the file."""
+    match name:
+        case "seeds":
+            return load_seeds(limit)
+        case "xquad":
+            return load_xquad(cache_dir, limit)
+        case other:
+            raise ValueError(f"unknown dataset {other!r}; choose from {', '.join(NAMES)}")
+
+
+def load_seeds(limit: int | None = None) -> Dataset:
+    cases = []
+    with (DATASETS / "seeds.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            cases.append(Case(
+                id=row["id"], question=row["question"], language=row["language"], answerable=row["answerable"],
+                answers=tuple(row["answers"]), sources=tuple(row["sources"]),
+                evidence=tuple(Evidence(s, q) for s, q in zip(row["sources"], row["evidence"])), kind=row["kind"],
+            ))
+    files = sorted(p for p in SEEDS_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
+    return Dataset("seeds", (SEEDS_DIR,), frozenset(p.name for p in files), tuple(spread(cases, limit)))
+
+
+def load_xquad(cache_dir: Path, limit: int | None = None) -> Dataset:
+    """Write the Vietnamese paragraphs into ``cache_dir`` (unchanged files are left alone) and pair the questions."""
+    vi = json.loads((DATASETS / "xquad" / "xquad.vi.json").read_text(encoding="utf-8"))
+    en = json.loads((DATASETS / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    pairs: list[tuple[str, dict, dict]] = []
+    for a, (article_vi, article_en) in enumerate(zip(vi["data"], en["data"])):
+        for p, (para_vi, para_en) in enumerate(zip(article_vi["paragraphs"], article_en["paragraphs"])):
+            path = cache_dir / f"xquad_{a:03d}_{p:02d}.txt"
+            if not path.exists() or path.read_text(encoding="utf-8") != para_vi["context"]:
+                path.write_text(para_vi["context"], encoding="utf-8")
+            files.append(path)
+            pairs += [(path.name, q_vi, q_en) for q_vi, q_en in zip(para_vi["qas"], para_en["qas"])]
+    cases = []
+    for source, q_vi, q_en in spread(pairs, limit):
+        answers = tuple(dict.fromkeys(a["text"] for a in q_vi["answers"]))
+        evidence = tuple(Evidence(source, a["text"], a["answer_start"]) for a in q_vi["answers"])
+        for lang, q, kind in (("vi", q_vi, "single"), ("en", q_en, "cross-lingual")):
+            cases.append(Case(f"{q['id']}:{lang}", q["question"], lang, True, answers, (source,), evidence, kind))
+    return Dataset("xquad", tuple(files), frozenset(f.name for f in files), tuple(cases))
+
+
+def spread(items: list, limit: int | None) -> list:
+    """``limit`` items evenly spaced over ``items`` (all of them when ``limit`` is None or too large)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    return [items[i * len(items) // limit] for i in range(max(limit, 0))]
