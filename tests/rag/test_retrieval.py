@@ -1,0 +1,118 @@
+"""rag/retrieval.py over the seeded index: dense, keyword and language-aware hybrid retrieval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.catalog import Catalog, tokenize
+from index.embedding import make_embedder
+from index.settings import Settings
+from index.store import VectorStore
+from rag.retrieval import KeywordScorer, Retriever
+
+pytestmark = pytest.mark.slow
+
+META = "002_260f1e49892e43cf.txt"
+CAMBODIA_VI = "000_514266f0979d6470.txt"
+ASEAN = "003_430fae2883786666.txt"
+
+
+@pytest.fixture(scope="module")
+def parts(seeded_dir):
+    settings = Settings(data_dir=seeded_dir)
+    catalog = Catalog(settings.catalog_path)
+    store = VectorStore(settings)
+    embedder = make_embedder(settings)
+    yield settings, catalog, Retriever(settings, catalog, store, embedder)
+    catalog.close()
+
+
+@pytest.fixture(scope="module")
+def retriever(parts):
+    return parts[2]
+
+
+@pytest.fixture(scope="module")
+def catalog(parts):
+    return parts[1]
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+@pytest.mark.parametrize(
+    "question", ["Who led the Meta delegation?", "Ai dẫn đầu đoàn công tác của Meta?", "Combien d'internautes au Cambodge ?"]
+)
+def test_every_mode_returns_ranked_passages_with_offsets(retriever, catalog, mode, question):
+    passages = retriever.run(question, k=4, mode=mode)
+    assert 1 <= len(passages) <= 4
+    assert len({p.chunk_id for p in passages}) == len(passages)
+    for p in passages:
+        assert catalog.document_text(p.source)[p.start : p.end] == p.text
+        assert p.chunk_id.startswith(p.source + "::")
+        if mode == "dense":
+            assert p.keyword is None and p.score == p.dense
+        elif mode == "keyword":
+            assert p.dense is None and p.score == p.keyword > 0
+        else:
+            assert p.dense is not None and 0 <= p.keyword <= 1
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hybrid_english_question_finds_the_vietnamese_meta_article_first(retriever):
+    passages = retriever.run("Who led the Meta delegation?", k=5, mode="hybrid")
+    assert passages[0].source == META
+    assert any("Rafael Frankel" in p.text for p in passages[:3])
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        ("How many people in ASEAN use the Internet?", ASEAN),
+        ("Campuchia có bao nhiêu người sử dụng Internet?", CAMBODIA_VI),
+        ("Ông Rafael Frankel giữ chức vụ gì?", META),
+    ],
+)
+def test_hybrid_and_dense_rank_the_right_article_first(retriever, question, source):
+    assert retriever.run(question, k=3, mode="hybrid")[0].source == source
+    assert retriever.run(question, k=3, mode="dense")[0].source == source
+
+
+def test_keyword_mode_on_a_vietnamese_question(retriever):
+    passages = retriever.run("Ông Rafael Frankel giữ chức vụ gì?", k=3, mode="keyword")
+    assert passages[0].source == META and "Rafael Frankel" in passages[0].text
+    assert retriever.run("Khu vực ASEAN có khoảng 480 triệu người dùng", k=3, mode="keyword")[0].source == ASEAN
+
+
+def test_keyword_mode_without_shared_words_finds_nothing(retriever):
+    assert retriever.run("zyzzyva quokkaesque", k=3, mode="keyword") == []
+
+
+def test_large_k_returns_each_chunk_at_most_once(retriever, catalog):
+    passages = retriever.run("an ninh mạng", k=50, mode="hybrid")
+    assert len(passages) == len({p.chunk_id for p in passages}) <= catalog.count_chunks()
+
+
+def test_default_k_and_mode_come_from_settings(parts):
+    settings, _, retriever = parts
+    passages = retriever.run("Who led the Meta delegation?")
+    assert len(passages) == settings.top_k
+    assert all(p.dense is not None and p.keyword is not None for p in passages)  # hybrid
+
+
+def test_history_pulls_the_query_vector_towards_the_conversation(retriever):
+    alone = retriever.query_vector("How many use Facebook?")
+    with_context = retriever.query_vector("How many use Facebook?", ["How many Internet users does Cambodia have?"])
+    assert np.linalg.norm(with_context) == pytest.approx(1.0, abs=1e-5)
+    assert float(alone @ with_context) < 0.999
+    passages = retriever.run("How many use Facebook?", k=3, context=["How many Internet users does Cambodia have?"],
+                             query_vector=with_context)
+    assert passages[0].source in (CAMBODIA_VI, "001_2b62d3c3698cbca6.txt")
+
+
+def test_keyword_scorer_coverage(catalog):
+    scorer = KeywordScorer(catalog, tokenize("Rafael Frankel Meta"))
+    assert scorer.coverage("ông Rafael Frankel của Meta") == pytest.approx(1.0)
+    assert scorer.coverage("nothing in common") == 0.0
+    partial = scorer.coverage("Meta")
+    assert 0 < partial < scorer.coverage("Rafael Frankel")  # rarer words weigh more
