@@ -4,11 +4,13 @@ Unchanged files (same text hash) are skipped without embedding anything; a chang
 old chunks; ``remove`` deletes every trace. Files stream through one at a time, so a large folder
 never sits in memory. Each document is written to the catalog as ``pending`` first and marked
 ``ready`` once its vectors are in Chroma, so a crash leaves nothing half-visible and the next run
-(or ``repair``) finishes the job.
+(or ``repair``) finishes the job. Within a process one document is written or removed at a time;
+readers never wait for that.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,30 +57,42 @@ class Ingestor:
         self._catalog = catalog
         self._store = store
         self._embedder = embedder
+        # One document is written or removed at a time in this process: a second run's repair must not
+        # delete the document a first run has staged but not finished (two uploads at once in the UI).
+        self._lock = threading.Lock()
 
     def run(self, paths: list[str | Path], progress: Progress | None = None, names: list[str] | None = None) -> IngestReport:
         """Index files and folders; ``names`` gives citation ids for single files (uploads keep their name)."""
-        self.repair()
+        with self._lock:
+            self._repair()
         report = IngestReport()
         files = list(iter_files(paths)) if names is None else [Path(p) for p in paths]
         if names is not None and len(names) != len(files):
             raise InputError("names must match paths one to one")
         max_bytes = int(self._settings.max_file_mb * 1_000_000)
+        seen: dict[str, Path] = {}
         for done, path in enumerate(files):
             source = names[done] if names is not None else path.name
             if progress:
-                progress(done, len(files), source)
+                progress(done, len(files), _printable(source))
             try:
                 document = load_document(path, max_bytes=max_bytes, source=source)
                 source = document.source
             except InputError as exc:
-                report.failed[source] = str(exc)
+                report.failed[_printable(source)] = str(exc)
                 continue
-            previous = self._catalog.state_of(source)
-            if previous == ("ready", document.sha256):
-                report.skipped.append(source)
-                continue
-            report.chunks_embedded += self._index(document)
+            with self._lock:
+                previous = self._catalog.state_of(source)
+                if source in seen and previous != ("ready", document.sha256):
+                    where = "" if names is not None else f" ({seen[source]}, not {path})"
+                    report.failed[source] = (f"{source}: a different file with this name was already indexed in "
+                                             f"this run{where}; file names are citation ids, so rename one of them")
+                    continue
+                seen.setdefault(source, path)
+                if previous == ("ready", document.sha256):
+                    report.skipped.append(source)
+                    continue
+                report.chunks_embedded += self._index(document)
             (report.updated if previous else report.added).append(source)
         if progress:
             progress(len(files), len(files), "")
@@ -86,15 +100,20 @@ class Ingestor:
 
     def remove(self, source: str) -> bool:
         """Delete a document from Chroma and the catalog; False when it was not indexed."""
-        if self._catalog.state_of(source) is None:
-            return False
-        self._catalog.set_state(source, "deleting")
-        self._store.delete_source(source)
-        self._catalog.delete(source)
-        return True
+        with self._lock:
+            if self._catalog.state_of(source) is None:
+                return False
+            self._catalog.set_state(source, "deleting")
+            self._store.delete_source(source)
+            self._catalog.delete(source)
+            return True
 
     def repair(self) -> list[str]:
         """Finish what an interrupted ingest or removal left: drop pending and half-deleted documents."""
+        with self._lock:
+            return self._repair()
+
+    def _repair(self) -> list[str]:
         repaired = []
         for source, _state in self._catalog.unfinished():
             self._store.delete_source(source)
@@ -121,3 +140,8 @@ class Ingestor:
             self._store.add(part, per_chunk)
         self._catalog.set_state(document.source, "ready")
         return len(chunks)
+
+
+def _printable(name: str) -> str:
+    """``name`` with control characters escaped, so showing a file name cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)

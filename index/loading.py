@@ -60,7 +60,8 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     """Read one file into a ``Document``; ``source`` overrides the citation id (default: file name)."""
     path = Path(path)
     source = source_name(source or path.name)
-    suffix = path.suffix.lower()
+    # The type is the user's file name's: an upload may sit in a temporary file with another suffix.
+    suffix = Path(source).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(
             f"{source}: unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_SUFFIXES)}"
@@ -142,14 +143,13 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         meta_title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{source}: cannot read this PDF ({exc})") from None
+    except Exception as exc:  # pypdf raises many types (NotImplementedError, LimitReachedError...) for broken files
+        raise InputError(f"{source}: cannot read this PDF ({type(exc).__name__}: {exc})") from None
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text.strip():
         raise InputError(f"{source}: the PDF has no text layer (a scan?); run OCR on it first")

@@ -31,11 +31,13 @@ class Settings(BaseSettings):
     embed_batch: int = Field(16, ge=1, description="Chunks embedded per call.")
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embed_backend=openai).")
     embed_model: str = Field("multilingual-e5-small", description="Model name sent to the embeddings endpoint.")
-    embed_api_key: str | None = Field(None, description="API key for the embeddings endpoint.")
+    embed_api_key: str | None = Field(None, description="API key for the embeddings endpoint.", repr=False)
 
     # Chunking
     chunk_chars: int = Field(500, ge=100, description="Target chunk size in characters (whole sentences only).")
-    max_file_mb: float = Field(64.0, gt=0, description="Files larger than this are refused.")
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Files larger than this are refused (20 MB of text is already ~40,000 chunks to embed)."
+    )
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")

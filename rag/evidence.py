@@ -22,6 +22,17 @@ from rag.retrieval import KeywordScorer, relative_to_language
 
 # Image file names are sentences by punctuation, not statements.
 _NOT_A_STATEMENT = re.compile(r"\.(jpe?g|png|gif|webp|svg)\s*$", re.I)
+# A sentence telling its reader (or a model) to drop its instructions states no fact: it is never quoted
+# as an answer nor accepted as support, whatever an LLM was talked into writing (prompt injection).
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,20}?\b(previous|prior|above|earlier|preceding|system)\b.{0,20}?"
+    r"\b(instructions?|prompts?|rules|directions)\b"
+    r"|\b(ignore[zr]|oublie[zr])\b.{0,30}?\b(instructions?|consignes|règles)\b.{0,10}?"
+    r"\b(précédentes|ci-dessus|antérieures)\b"
+    r"|\b(bỏ qua|phớt lờ|quên)\b.{0,20}?\b(hướng dẫn|chỉ dẫn|chỉ thị|yêu cầu)\b.{0,10}?\b(trước|ở trên|bên trên)\b"
+    r"|^\W*(system|assistant|developer)\s*:",
+    re.I,
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 MIN_SENTENCE_CHARS = 12
 
@@ -125,7 +136,7 @@ def passage_sentences(passages: list[Passage]) -> list[tuple[int, int, int, str]
     for index, passage in enumerate(passages):
         for start, end in split_sentences(passage.text):
             text = passage.text[start:end]
-            if len(text) < MIN_SENTENCE_CHARS or _NOT_A_STATEMENT.search(text):
+            if len(text) < MIN_SENTENCE_CHARS or _NOT_A_STATEMENT.search(text) or _INSTRUCTION.search(text):
                 continue
             out.append((index, passage.start + start, passage.start + end, text))
     return out

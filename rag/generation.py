@@ -8,6 +8,7 @@ extractive answer is returned instead, with a notice saying why.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -124,8 +125,9 @@ def build_messages(question: str, language: str, passages: list[Passage]) -> lis
     """Chat messages with the passages numbered from 1 and fenced as data."""
     blocks = []
     for n, passage in enumerate(passages, start=1):
-        text = passage.text.replace("<passage", "&lt;passage").replace("</passage", "&lt;/passage")
-        blocks.append(f'<passage n="{n}" source="{passage.source}">\n{text}\n</passage>')
+        # Neither the text nor the file name can open or close a fence, in any letter case.
+        text = re.sub(r"<(/?)(passage)", r"&lt;\1\2", passage.text, flags=re.I)
+        blocks.append(f'<passage n="{n}" source="{html.escape(passage.source)}">\n{text}\n</passage>')
     system = SYSTEM_PROMPT.format(language=_LANGUAGE_NAMES.get(language, "the language of the question"),
                                   not_found=NOT_FOUND)
     user = "Passages:\n" + "\n".join(blocks) + f"\n\nQuestion: {question}"

@@ -39,12 +39,17 @@ class ChatClient:
                 model=self.model, messages=messages, stream=True, temperature=0.0,
                 max_tokens=max_tokens or self._max_tokens,
             )
+            finished = False
             for event in response:
                 if not getattr(event, "choices", None):
                     continue
-                delta = event.choices[0].delta
-                if delta is not None and delta.content:
-                    yield delta.content
+                choice = event.choices[0]
+                if choice.delta is not None and choice.delta.content:
+                    yield choice.delta.content
+                finished = finished or choice.finish_reason is not None
+            # A connection closed mid-answer can look like the end of the stream; a real end says why it ended.
+            if not finished:
+                raise BackendError(f"the LLM at {self.endpoint} stopped mid-answer (the connection was closed)")
         except openai.APITimeoutError:
             raise BackendError(f"the LLM at {self.endpoint} did not answer in time") from None
         except openai.APIConnectionError:

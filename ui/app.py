@@ -208,8 +208,15 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
 
 
 def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
-           auth: tuple[str, str] | None = None, max_file_mb: float = 64.0, block: bool = True) -> str:
-    """Serve ``demo`` on ``host:port`` with nothing loaded from outside; returns the local URL."""
+           auth: tuple[str, str] | None = None, max_file_mb: float | None = None, block: bool = True) -> str:
+    """Serve ``demo`` on ``host:port`` with nothing loaded from outside; returns the local URL.
+
+    Uploads larger than ``max_file_mb`` (default: the settings' ``max_file_mb``) are refused by the server.
+    """
+    if max_file_mb is None:
+        from index.settings import Settings
+
+        max_file_mb = Settings.model_fields["max_file_mb"].default
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=auth, share=False, ssr_mode=False, mcp_server=False, pwa=False,
         theme=THEME, css=CSS, max_file_size=int(max_file_mb * 1_000_000), footer_links=["api", "settings"],
