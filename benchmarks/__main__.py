@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     plan = TINY if args.tiny else FULL
+    # SIGTERM unwinds like an error, so the servers and worker processes started here are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as work:
         results = run(plan, Path(work), args.tiny, _log)
     results["command"] = "python -m benchmarks" + (" --tiny" if args.tiny else "")

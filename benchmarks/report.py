@@ -128,7 +128,10 @@ def write_markdown(r: dict, path: Path) -> None:
               f"cos mean {rem['passage_cosine_vs_in_process']['mean']:.4f} (min {rem['passage_cosine_vs_in_process']['min']:.4f})"
               + (f", queries cos mean {rem['query_cosine_vs_in_process']['mean']:.4f}; dense hit@1 over these chunks "
                  f"{rem['dense_hit_at_1_endpoint']:.3f} via the endpoint vs {rem['dense_hit_at_1_in_process']:.3f} "
-                 f"in-process ({rem['questions']} questions)" if rem["questions"] else "") + ".", "",
+                 f"in-process ({rem['questions']} questions)" if rem["questions"] else "") + ". "
+              "With `embed_prefix=\"input_type\"` the server adds e5's prefix itself; the default `\"text\"` "
+              "(right for TEI/vLLM) would embed \"query: passage: ...\" here: passage cos mean "
+              f"{rem['passage_cosine_with_embed_prefix_text']['mean']:.4f}.", "",
               f"End to end (`Assistant(embed_backend=\"openai\")`, {rem['end_to_end']['indexed']}), "
               f"\"{rem['end_to_end']['question']}\":", "",
               f"- endpoint: {rem['end_to_end']['answer_endpoint']}",
