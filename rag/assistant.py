@@ -19,9 +19,10 @@ from index.language import detect_language
 from index.settings import Settings
 from index.store import VectorStore
 from rag.answers import Answer, AnswerChunk, Passage
-from rag.evidence import SentenceVectors, answer_type, rank_evidence
+from rag.evidence import answer_type, rank_evidence
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieval import KeywordScorer, Retriever
+from rag.vectors import SentenceVectors
 
 
 class Assistant:
@@ -39,8 +40,8 @@ class Assistant:
         self._store = VectorStore(settings)
         self._embedder = make_embedder(settings)
         self._ingestor = Ingestor(settings, self._catalog, self._store, self._embedder)
-        self._retriever = Retriever(settings, self._catalog, self._store, self._embedder)
         self._sentences = SentenceVectors(self._embedder, self._store)
+        self._retriever = Retriever(settings, self._catalog, self._store, self._embedder, self._sentences)
         self._extractive = ExtractiveAnswerer()
         self._generator = None
         if settings.llm_enabled:

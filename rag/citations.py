@@ -16,7 +16,8 @@ import numpy as np
 
 from index.embedding import Embedder
 from rag.answers import Passage
-from rag.evidence import SentenceVectors, numbers_in, passage_sentences
+from rag.evidence import numbers_in, passage_sentences
+from rag.vectors import SentenceVectors
 
 MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # A sentence is complete once its end punctuation (and any markers after it) is followed by more text.

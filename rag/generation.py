@@ -16,7 +16,7 @@ from index.errors import BackendError
 from index.settings import Settings
 from rag.answers import Answer, AnswerChunk, Citation, Passage
 from rag.citations import CitationChecker, parse_markers, split_complete
-from rag.evidence import SentenceVectors
+from rag.vectors import SentenceVectors
 from rag.extractive import abstention_text
 from rag.llm import ChatClient
 

@@ -96,6 +96,20 @@ def embedded_stack(tmp_path) -> Stack:
     result.catalog.close()
 
 
+@pytest.fixture
+def stack_with(tmp_path):
+    """``stack_with(**settings) -> Stack``: the write path over embedded Chroma with other settings."""
+    made = []
+
+    def make(**overrides) -> Stack:
+        made.append(make_stack(tmp_path / f"data{len(made)}", **overrides))
+        return made[-1]
+
+    yield make
+    for result in made:
+        result.catalog.close()
+
+
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

