@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Retrieval strategy.")
-    candidates: int = Field(40, ge=5, description="Candidates each ranker contributes before fusion.")
+    candidates: int = Field(20, ge=5, description="Candidates each ranker contributes before fusion.")
     keyword_weight: float = Field(0.06, ge=0, description="Weight of keyword coverage in hybrid fusion.")
     sentence_weight: float = Field(
         0.5, ge=0, le=1, description="Share of a chunk's dense score that comes from its best sentence."

@@ -74,6 +74,12 @@ class Assistant:
         question = self._validate(question)
         return self._retriever.run(question, k=top_k, mode=mode, context=_context(history))
 
+    def as_retriever(self, top_k: int | None = None, mode: str | None = None):
+        """This retrieval as a llama-index ``BaseRetriever`` (see ``rag/llamaindex.py``)."""
+        from rag.llamaindex import AssistantRetriever
+
+        return AssistantRetriever(self, top_k=top_k, mode=mode)
+
     def ask(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
             mode: str | None = None, use_llm: bool | None = None) -> Answer:
         """Answer ``question``; ``history`` is the user's earlier questions, most recent last."""
