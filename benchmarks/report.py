@@ -106,7 +106,7 @@ def write_markdown(r: dict, path: Path) -> None:
               "vector (the part that depends on the index size), warm, and `first` = the same on first sight of each "
               "question (its candidates' sentence vectors are read from Chroma, later from memory); `vector` = "
               "the Chroma nearest-neighbour query (chunk vectors); `keyword` = document frequencies + SQLite FTS5 "
-              "BM25 search as retrieval runs it (terms in more than max(1,000, 10%) of chunks scored, not searched), "
+              "BM25 search as retrieval runs it (terms in more than max(50, 10%) of chunks scored, not searched), "
               "`all terms` = the FTS5 search with every term; `ask` = warm extractive answer. RSS of the "
               "processes holding the index (for the server: client + `chroma run`). Rows marked synthetic "
               "contain SYNTHETIC chunks (two sentences of words sampled from the corpus's word frequencies, "

@@ -62,22 +62,18 @@ def _running(command: list[str], log: Path, ready_url: str, timeout: float = 60)
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=child_env())
     try:
-        _wait_ready(ready_url, proc, log, timeout)
+        wait_http(ready_url, proc, log, timeout)
         yield proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Return once ``url`` answers 200; raise with the end of ``log`` if ``proc`` exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}; see {log}")
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}; log {log}:\n{_tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -85,4 +81,18 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> 
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{proc.args[0]} not ready at {url} after {timeout:.0f} s; see {log}")
+    raise RuntimeError(f"{proc.args[0]} not ready at {url} after {timeout:.0f} s; log {log}:\n{_tail(log)}")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate ``proc`` (only it), killing it if it does not exit within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"

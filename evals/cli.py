@@ -10,10 +10,10 @@ import argparse
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from evals.cases import NAMES, PACKAGE
+from rag.cli import run_command
 
 DATA_DIR = PACKAGE.parent / ".rag" / "evals"
 REPORTS = PACKAGE / "reports"
@@ -22,16 +22,7 @@ HEADLINE = ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "abstenti
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from index.errors import RagError
-
-    try:
-        return _run(args)
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command(lambda: _run(args))
 
 
 def _parser() -> argparse.ArgumentParser:

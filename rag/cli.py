@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +21,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.data_dir:
         os.environ["RAG_DATA_DIR"] = args.data_dir
+    return run_command(lambda: args.handler(args))
+
+
+def run_command(command: Callable[[], int]) -> int:
+    """Run a command's body: a ``RagError`` becomes one ``error:`` line and exit code 2, Ctrl-C 130."""
     from index.errors import RagError
 
     try:
-        return args.handler(args)
+        return command()
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

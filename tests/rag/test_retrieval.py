@@ -132,7 +132,7 @@ def _catalog_of_sentences(path, sentences: list[str]) -> Catalog:
     return result
 
 
-@pytest.mark.parametrize("chunks, searched", [(300, ["common", "rare"]), (1200, ["rare"])])
+@pytest.mark.parametrize("chunks, searched", [(40, ["common", "rare"]), (300, ["rare"]), (1200, ["rare"])])
 def test_terms_in_most_chunks_are_scored_but_not_searched_in_large_collections(tmp_path, chunks, searched):
     sentences = [f"Common word number{i}." for i in range(chunks - 1)] + ["Common and rare."]
     catalog = _catalog_of_sentences(tmp_path / "catalog.sqlite3", sentences)
