@@ -21,7 +21,7 @@ from index.catalog import Catalog
 from index.chunking import chunk_document
 from index.documents import Chunk, Document
 from index.embedding import Embedder
-from index.errors import InputError, RagError
+from index.errors import InputError
 from index.loading import iter_files, load_document
 from index.settings import Settings
 from index.store import VectorStore
@@ -101,8 +101,13 @@ class Ingestor:
                     if unchanged:
                         report.skipped.append(source)
                         continue
-                    staged.append((document, self._stage(document, replaces=previous is not None)))
-                    report.chunks_embedded += len(staged[-1][1])
+                    chunks = chunk_document(document, self._settings.chunk_chars)
+                    if not chunks:
+                        report.failed[source] = f"{source}: no sentences found"
+                        continue
+                    self._stage(document, chunks, replaces=previous is not None)
+                    staged.append((document, chunks))
+                    report.chunks_embedded += len(chunks)
                     if sum(len(chunks) for _, chunks in staged) >= self._settings.embed_batch:
                         self._write(staged)
                 (report.updated if previous else report.added).append(source)
@@ -141,17 +146,13 @@ class Ingestor:
             repaired.append(source)
         return repaired
 
-    def _stage(self, document: Document, replaces: bool) -> list[Chunk]:
-        """Chunk the document and put it in the catalog as pending; a new version drops the old vectors."""
-        chunks = chunk_document(document, self._settings.chunk_chars)
-        if not chunks:
-            raise RagError(f"{document.source}: no sentences found")
+    def _stage(self, document: Document, chunks: list[Chunk], replaces: bool) -> None:
+        """Put the document in the catalog as pending; a new version of a document drops its old vectors."""
         self._catalog.stage(document, chunks)
         if replaces:
             # A source the catalog never had has no vectors: staging comes before any vector write.
             self._store.delete_source(document.source)
         self._in_flight.add(document.source)
-        return chunks
 
     def _write(self, staged: list[tuple[Document, list[Chunk]]]) -> None:
         """Embed the staged documents' sentences, ``embed_batch`` chunks per call, write their vectors in
@@ -163,7 +164,8 @@ class Ingestor:
         batch = self._settings.embed_batch
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            vectors = self._embedder.embed_passages([c.text[s - c.start : e - c.start] for c in part for s, e in c.sentences])
+            texts = [c.text[s - c.start : e - c.start] for c in part for s, e in c.sentences]
+            vectors = self._embedder.embed_passages(texts)
             offset = 0
             for chunk in part:
                 per_chunk.append(vectors[offset : offset + len(chunk.sentences)])
