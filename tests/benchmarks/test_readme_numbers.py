@@ -43,6 +43,11 @@ def test_headline_numbers_match(results, section):
     assert f"**{growth['latency_factor']:.1f}x for {growth['size_factor']:.0f}x chunks**" in row(section, "| retrieval p50, 1k")
 
 
+def test_remote_embeddings_ratio_matches(results, section):
+    ratio = results["remote_embeddings"]["endpoint_ratio_vs_in_process"]
+    assert any(f"`input_type`: {ratio:.2f}x the" in line for line in section)
+
+
 def test_scaling_rows_match(results, section):
     for entry in results["scaling"]:
         line = row(section, f"| {entry['chunks']:,} ({'synthetic' if entry['synthetic'] else 'real'}) | {entry['backend']} |")
