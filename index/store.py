@@ -78,7 +78,10 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` chunks closest to ``vector``: ``(chunk id, cosine)``."""
-        return self._query(self._chunks, vector, k)
+        with self._guard("query"):
+            result = self._chunks.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        # In cosine space distance = 1 - cosine; an empty collection returns no ids.
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def chunk_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
@@ -117,12 +120,6 @@ class VectorStore:
         """Chunk vectors stored."""
         with self._guard("count vectors"):
             return self._chunks.count()
-
-    def _query(self, collection, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        with self._guard("query"):
-            result = collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
-        # In cosine space distance = 1 - cosine; an empty collection returns no ids.
-        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def _llama_stores(self):
         """llama-index's ``ChromaVectorStore`` for (sentences, chunks), imported on the first write only."""
