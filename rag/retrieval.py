@@ -35,9 +35,10 @@ _COMMON_TERM_CHUNKS = 50
 _COMMON_TERM_SHARE = 0.1
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4096)
 def token_set(text: str) -> frozenset[str]:
-    """The distinct tokens of ``text``; cached, as the same passages and sentences come back question after question."""
+    """The distinct tokens of ``text``; cached (at most ~60 MB for 500-character chunks), as the same
+    passages and sentences come back question after question."""
     return frozenset(tokenize(text))
 
 
