@@ -196,6 +196,16 @@ def free_port_fixture():
     return free_port
 
 
+@pytest.fixture(scope="module")
+def llm():
+    """A scripted OpenAI-protocol server on loopback (``tests/rag/scripted_llm.py``), one per test module."""
+    from tests.rag.scripted_llm import ScriptedLLM
+
+    server = ScriptedLLM()
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory, _session_env) -> Iterator[tuple[str, int]]:
     """A real ``chroma run`` on a free loopback port: yields ``(host, port)``."""

@@ -12,18 +12,10 @@ import pytest
 
 from rag import Assistant
 from rag.generation import NOT_FOUND, build_messages
-from tests.rag.scripted_llm import ScriptedLLM
 
 META_QUESTION = "Who led the Meta delegation?"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = ScriptedLLM()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

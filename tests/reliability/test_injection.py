@@ -18,7 +18,6 @@ import pytest
 from rag import Assistant
 from rag.answers import Passage
 from rag.generation import build_messages
-from tests.rag.scripted_llm import ScriptedLLM
 from tests.reliability.harness import META, META_QUESTION, ROOT
 
 pytestmark = pytest.mark.slow
@@ -94,13 +93,6 @@ def test_an_instruction_on_the_topic_is_not_quoted_as_the_answer_offline(topical
 
 
 # -- LLM mode ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def llm():
-    server = ScriptedLLM()
-    yield server
-    server.close()
-
-
 @pytest.fixture(scope="module")
 def llm_assistant(topical_dir, llm):
     assistant = Assistant(data_dir=topical_dir, llm_base_url=llm.base_url, llm_model="scripted", llm_timeout=10.0)
