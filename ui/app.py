@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from index.errors import RagError  # noqa: E402
-from index.ingest import IngestReport  # noqa: E402
+from index.ingest import IngestProgress, IngestReport  # noqa: E402
 from index.loading import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from ui.render import (  # noqa: E402
@@ -108,8 +108,11 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                 status_html(assistant.status()))
 
     def ingest(paths: list[str | Path], names: list[str] | None, progress: gr.Progress) -> IngestReport:
-        def step(done: int, total: int, name: str) -> None:
-            progress(done / total if total else 1.0, desc=f"indexing {name}" if name else "done")
+        def step(p: IngestProgress) -> None:
+            # Chunks embedded are the slow part and move the bar; the file names what is being read.
+            share = p.chunks_embedded / p.chunks_total if p.chunks_total else p.files_done / max(p.files_total, 1)
+            files = f"file {min(p.files_done + 1, p.files_total)} of {p.files_total}: {p.current}" if p.current else "done"
+            progress(share, desc=f"indexing {files} · {p.chunks_embedded} of {p.chunks_total} chunks embedded")
 
         report = assistant.add(paths, progress=step, names=names)
         for reason in report.failed.values():
@@ -198,8 +201,10 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
         chatbot.clear(lambda: ([], NO_SOURCES), outputs=[questions, sources], api_visibility="private")
         view = [table, choice, status]
-        uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private")
-        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private")
+        # One progress bar, on the status line, rather than one over each output component.
+        uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private",
+                        show_progress_on=doc_status)
+        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private", show_progress_on=doc_status)
         remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
         table.select(pick, outputs=choice, api_visibility="private")
         demo.load(documents_view, outputs=view, api_visibility="private")
@@ -220,6 +225,8 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=auth, share=False, ssr_mode=False, mcp_server=False, pwa=False,
         theme=THEME, css=CSS, max_file_size=int(max_file_mb * 1_000_000), footer_links=["api", "settings"],
-        prevent_thread_lock=not block, quiet=not block,
+        prevent_thread_lock=True, quiet=True,  # quiet: no "set `share=True`" advice; we never share
     )
+    if block:
+        demo.block_thread()
     return url

@@ -7,6 +7,7 @@ import pytest
 from index.catalog import tokenize
 from index.chunking import chunk_document
 from index.errors import BackendError, InputError
+from index.ingest import IngestProgress
 from index.loading import load_document
 
 pytestmark = pytest.mark.slow
@@ -18,11 +19,12 @@ def chunk_ids(vector_ids: list[str]) -> set[str]:
 
 
 def test_add_then_readd_is_idempotent(embedded_stack, corpus, corpus_names):
-    calls = []
-    first = embedded_stack.ingestor.run([corpus], progress=lambda *a: calls.append(a))
+    progress = []
+    first = embedded_stack.ingestor.run([corpus], progress=progress.append)
     assert sorted(first.added) == corpus_names and not first.updated and not first.skipped and not first.failed
     assert first.chunks_embedded == embedded_stack.catalog.count_chunks() > len(corpus_names)
-    assert calls[0] == (0, 3, "asean.txt") and calls[-1] == (3, 3, "")
+    assert progress[0] == IngestProgress(0, first.chunks_embedded, 0, 3, "asean.txt")
+    assert progress[-1] == IngestProgress(first.chunks_embedded, first.chunks_embedded, 3, 3, "")
     embedded_stack.assert_consistent()
     count = embedded_stack.store.count()
 
@@ -178,7 +180,7 @@ def test_small_documents_are_embedded_and_written_together(stack_with, tmp_path,
     monkeypatch.setattr(stack.embedder, "embed_passages", lambda texts: embedded.append(len(texts)) or real_embed(texts))
     visible = {}
     report = stack.ingestor.run([tmp_path / "docs"],
-                                progress=lambda done, total, name: visible.setdefault(done, [d.source for d in stack.catalog.documents()]))
+                                progress=lambda p: visible.setdefault(p.files_done, [d.source for d in stack.catalog.documents()]))
     assert report.added == names and report.chunks_embedded == 6
     # Four one-chunk documents fill a batch: one embedding call, one write; the last two go together.
     assert writes == [[f"{n}::0" for n in names[:4]], [f"{n}::0" for n in names[4:]]]
@@ -210,8 +212,8 @@ def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, 
     names = _small_documents(tmp_path / "docs", write, 3)
     writes = _record_writes(stack, monkeypatch)
 
-    def remove_the_first(done: int, total: int, name: str) -> None:
-        if done == 2:
+    def remove_the_first(progress) -> None:
+        if progress.files_done == 2:
             assert stack.ingestor.remove(names[0])
 
     stack.ingestor.run([tmp_path / "docs"], progress=remove_the_first)

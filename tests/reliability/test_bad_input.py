@@ -214,7 +214,7 @@ def test_cli_prints_a_hostile_file_name_escaped(tmp_path, cli_factory):
     (folder / "clear\x1b[2Jscreen.txt").write_text(GOOD, encoding="utf-8")
     (folder / "fine.txt").write_text(GOOD, encoding="utf-8")
     result = cli_factory(tmp_path / "data")("index", str(folder))
-    assert result.returncode == 0 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
+    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
     assert "\x1b" not in result.stderr and "clear\\x1b[2Jscreen.txt" in result.stderr
     assert "control characters" in result.stderr
 
