@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import os
 import socket
 import sys
 import time
 
-from ui.ports import FIX, port_problem
+from ui.ports import fix, port_problem
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     auth = _parse_auth(args.auth) if args.auth else None
     if args.auth and auth is None:
         print("error: --auth must look like user:password (both non-empty)", file=sys.stderr)
@@ -52,7 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         url = launch(demo, host=args.host, port=port, auth=auth, max_file_mb=assistant.settings.max_file_mb,
                      block=False)
     except OSError as exc:  # the port was taken in the seconds since the check above
-        print(f"error: cannot serve on {args.host}:{port}: {exc}; {FIX}", file=sys.stderr)
+        print(f"error: cannot serve on {args.host}:{port} ({exc}); {fix(port)}", file=sys.stderr)
         return 2
     print(serving_line(url, args.host, auth))
     try:

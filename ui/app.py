@@ -7,6 +7,7 @@ no share link, system fonts, no server-side rendering) that keep every request o
 from __future__ import annotations
 
 import html
+import logging
 import os
 
 # Before gradio is imported: otherwise it starts threads that call gradio and huggingface hosts.
@@ -59,6 +60,8 @@ CSS = """
 #documents .cell-wrap, #documents .cell-wrap * { font-family: var(--font); }
 """
 
+log = logging.getLogger(__name__)
+
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 NO_SOURCES = '<div class="rag-sources-empty">Ask a question: the passages each answer cites appear here.</div>'
 
@@ -99,7 +102,9 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))
         except RagError as exc:
-            raise gr.Error(str(exc)) from None
+            # The caller's mistake, not ours: one console line, no traceback (real bugs keep theirs).
+            log.warning("/chat refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def documents_view() -> tuple:
         documents = assistant.documents()

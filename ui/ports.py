@@ -10,13 +10,11 @@ import errno
 import socket
 import sys
 
-FIX = "choose another port: make run PORT=7861, python -m ui --port 7861, or RAG_UI_PORT=7861"
-
 
 def port_problem(host: str, port: int) -> str | None:
     """Why ``host:port`` cannot be served on, naming the fix; ``None`` when it is free."""
     if not 0 < port < 65536:
-        return f"port {port} is not a TCP port; choose one between 1 and 65535 ({FIX})"
+        return f"port {port} is not a TCP port (1 to 65535); {fix(7860)}"
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -29,14 +27,20 @@ def port_problem(host: str, port: int) -> str | None:
             sock.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return f"port {port} on {host} is already in use (another server?); {FIX}"
-            return f"cannot listen on {host}:{port} ({exc.strerror}); {FIX}"
+                return f"port {port} on {host} is already in use (another chat or server?); {fix(port)}"
+            return f"cannot listen on {host}:{port} ({exc.strerror}); {fix(port)}"
     return None
+
+
+def fix(port: int) -> str:
+    """The advice every port problem ends with, in the three ways a user can act on it."""
+    other = port + 1 if port < 65535 else 7860
+    return f"choose another port: make run PORT={other}, python -m ui --port {other}, or RAG_UI_PORT={other}"
 
 
 def main(argv: list[str]) -> int:
     host, port = argv
-    problem = port_problem(host, int(port)) if port.isdigit() else f"port {port!r} is not a number; {FIX}"
+    problem = port_problem(host, int(port)) if port.isdigit() else f"port {port!r} is not a number; {fix(7860)}"
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
