@@ -194,6 +194,7 @@ def test_bad_files_and_questions_through_the_cli(seeded_dir, tmp_path, cli_facto
     for path in paths:
         line = next((x for x in result.stderr.splitlines() if x.startswith(f"  skipped {path.name}: ")), None)
         assert line is not None, (path.name, result.stderr)
+        assert line.count(path.name) == 1, f"the file is named once: {line}"
         assert_names_problem(path.name, line, expected_words(path.name))
 
     long_question = cli("ask", "Who led the Meta delegation? " * 3500)
