@@ -174,7 +174,8 @@ def _print_stream(assistant, question, history, **options):
         print(f"note: {answer.notice}")
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
-        print(f"  [{c.n}] {c.source} ({c.start}-{c.end}): {quote}")
+        copies = f" (also in {', '.join(c.also_in)})" if c.also_in else ""
+        print(f"  [{c.n}] {c.source} ({c.start}-{c.end}){copies}: {quote}")
     return answer
 
 
