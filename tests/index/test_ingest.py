@@ -221,3 +221,17 @@ def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, 
     assert [d.source for d in stack.catalog.documents()] == names[1:]
     assert stack.store.ids_for(names[0]) == []
     stack.assert_consistent()
+
+
+def test_progress_counts_the_chunks_to_embed_up_front_and_each_embedding_call(stack_with, tmp_path, write):
+    stack = stack_with(embed_batch=4)
+    names = _small_documents(tmp_path / "docs", write, 6)
+    write(tmp_path / "docs" / "empty.txt", "")
+    stack.ingestor.run([tmp_path / "docs" / names[0]])  # unchanged next time: nothing to embed for it
+    events = []
+    report = stack.ingestor.run([tmp_path / "docs"], progress=events.append)
+    assert report.chunks_embedded == 5 and len(report.failed) == 1
+    assert {e.chunks_total for e in events} == {5}, "the total is known from the first event on"
+    assert [e.chunks_embedded for e in events] == sorted(e.chunks_embedded for e in events)
+    assert sorted({e.chunks_embedded for e in events}) == [0, 4, 5], "one step per embedding call"
+    assert events[-1] == IngestProgress(5, 5, 7, 7, "")
