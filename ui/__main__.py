@@ -53,8 +53,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         url = launch(demo, host=args.host, port=port, auth=auth, max_file_mb=assistant.settings.max_file_mb,
                      block=False)
-    except OSError as exc:  # the port was taken in the seconds since the check above
-        print(f"error: cannot serve on {args.host}:{port} ({exc}); {fix(port)}", file=sys.stderr)
+    except OSError as exc:
+        # Gradio's own advice (GRADIO_SERVER_PORT) does not apply here: name ours.
+        why = "the port was taken while the index loaded" if "empty port" in str(exc) else str(exc)
+        print(f"error: cannot serve on {args.host}:{port}: {why}; {fix(port)}", file=sys.stderr)
         return 2
     print(serving_line(url, args.host, auth))
     try:

@@ -51,8 +51,9 @@ def test_a_passage_sharing_one_sentence_is_not_a_copy():
 
 
 @pytest.mark.slow
-def test_the_same_article_as_html_and_pdf_is_cited_once(tmp_path, check_citations):
+def test_the_same_article_as_html_and_pdf_is_cited_once(tmp_path, check_citations, capsys):
     from rag import Assistant
+    from rag.cli import _print_stream
     from ui.render import sources_html
 
     docs = tmp_path / "docs"
@@ -81,5 +82,8 @@ def test_the_same_article_as_html_and_pdf_is_cited_once(tmp_path, check_citation
         assert cited[0].also_in == (other,)
         assert other not in {p.source for p in answer.passages}
         assert f"also in <code>{other}</code>" in sources_html(answer.citations, {}, turn=1)
+        capsys.readouterr()
+        _print_stream(assistant, question, [])  # what `rag ask` prints
+        assert f"[1] {cited[0].source} ({cited[0].start}-{cited[0].end}) (also in {other}): " in capsys.readouterr().out
     finally:
         assistant.close()
