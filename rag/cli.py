@@ -43,19 +43,31 @@ def run_command(command: Callable[[], int]) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except ValidationError as exc:  # Settings() read a RAG_* variable it cannot use
-        problems = "; ".join(f"RAG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+    except ValidationError as exc:
+        if exc.title != "Settings":  # another model refusing a value is our bug, not the user's setting
+            return _bug()
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         print(f"error: invalid setting: {problems}; fix or unset the variable", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception:
-        import traceback
+        return _bug()
 
-        traceback.print_exc()
-        print("error: this is a bug in rag-assistant; please report it with the traceback above", file=sys.stderr)
-        return EXIT_BUG
+
+def _bug() -> int:
+    import traceback
+
+    traceback.print_exc()
+    print("error: this is a bug in rag-assistant; please report it with the traceback above", file=sys.stderr)
+    return EXIT_BUG
+
+
+def _variable(loc: tuple) -> str:
+    """The environment variable a settings field is read from (``top_k`` -> ``RAG_TOP_K``; aliases as they are)."""
+    name = "_".join(map(str, loc))
+    return name if name.isupper() else f"RAG_{name.upper()}"
 
 
 def _parser() -> argparse.ArgumentParser:
