@@ -58,6 +58,7 @@ CSS = """
 .rag-sources-question { font-weight: 600; margin-bottom: 8px; }
 .rag-sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
 #documents .cell-wrap, #documents .cell-wrap * { font-family: var(--font); }
+#doc-status { min-height: 72px; }  /* room for the upload's progress bar, which Gradio draws over its output */
 """
 
 log = logging.getLogger(__name__)
