@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(command: Callable[[], int]) -> int:
-    """Run a command's body with the exit status above: a ``RagError`` or an invalid ``RAG_*`` setting is
-    one ``error:`` line and 2, Ctrl-C 130, anything else a bug: its traceback and 3."""
+    """Run a command's body with the exit status above: a ``RagError``, an invalid ``RAG_*`` setting or a path
+    the system refuses (permissions, a file where a folder should be) is one ``error:`` line and 2, Ctrl-C 130,
+    anything else a bug: its traceback and 3."""
     from pydantic import ValidationError
 
     from index.errors import RagError
@@ -52,6 +53,12 @@ def run_command(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave or a folder we write: a bug
+            return _bug()
+        print(f"error: {exc.filename}: {exc.strerror or exc}; check the path and its permissions (RAG_DATA_DIR, "
+              "--data-dir)", file=sys.stderr)
+        return EXIT_USER_ERROR
     except Exception:
         return _bug()
 

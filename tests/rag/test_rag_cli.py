@@ -219,6 +219,13 @@ def test_a_bug_prints_its_traceback_and_exits_3(capsys):
     assert "Traceback" in err and "KeyError" in err and err.rstrip().endswith("please report it with the traceback above")
 
 
+def test_a_data_dir_that_cannot_be_created_exits_2_with_one_line(tmp_path, subprocess_env):
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    result = _rag("--data-dir", str(tmp_path / "file" / "data"), "status", env=subprocess_env())
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {tmp_path / 'file'}") and len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("command", [["-m", "evals"], ["-m", "ui"]])
 def test_evals_and_ui_share_the_exit_statuses(command, subprocess_env):
     usage = subprocess.run([sys.executable, *command, "--no-such-option"], cwd=ROOT, env=subprocess_env(),
