@@ -183,8 +183,8 @@ class Ingestor:
                 total += len(chunk_document(document, self._settings.chunk_chars))
         return total
 
-    def _write(self, staged: list[tuple[Document, list[Chunk]]], embedded: Callable[[int], None] = lambda n: None,
-               ) -> None:
+    def _write(self, staged: list[tuple[Document, list[Chunk]]],
+               embedded: Callable[[int], None] = lambda chunks: None) -> None:
         """Embed the staged documents' sentences, ``embed_batch`` chunks per call, write their vectors in
         one go and mark them ready. A document removed meanwhile (no longer pending) is left out."""
         live = [(d, c) for d, c in staged if self._catalog.state_of(d.source) == ("pending", d.sha256)]
