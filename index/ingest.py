@@ -7,7 +7,9 @@ are embedded together and written to Chroma in one call (small documents would o
 embedding call and two Chroma writes each, ~40% on top of the embedding itself). Each document is
 written to the catalog as ``pending`` first and marked ``ready`` once its vectors are in Chroma, so a
 crash leaves nothing half-visible and the next run (or ``repair``) finishes the job. Within a process
-one batch is written or one document removed at a time; readers never wait for that.
+one batch is written or one document removed at a time; readers never wait for that. When someone
+watches (a ``progress`` callback), the chunks to embed are counted first, by a quick read of every file,
+so that progress is measured in the slow part: chunks embedded.
 """
 
 from __future__ import annotations
