@@ -7,7 +7,8 @@ Blocks are read from the README at test time, so a block added later is run too.
 - ``bash``: the block runs as one bash script (``export`` carries over), each line checked on its own: it must
   exit 0, and a trailing ``# -> TEXT`` comment means TEXT is in what that line printed.
 - ``python``: the block is executed; each ``# -> TEXT`` comment's TEXT must be in what it printed, in order.
-- ``text``: a diagram or listing, not run. A block without a language fails: say what it is.
+- ``text`` (or a data format: ``json``, ``toml``, ``yaml``): a diagram or listing, not run. A block without a
+  language fails: say what it is.
 
 A block that cannot run here (it serves until stopped, or needs a machine we do not have) is preceded by
 ``<!-- readme-test: skip: REASON -->``; that set is pinned below, so it only grows on purpose.
@@ -43,6 +44,7 @@ SKIP = re.compile(r"<!--\s*readme-test:\s*skip:\s*(.+?)\s*-->")
 FENCE = re.compile(r"^```(\S*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 SHOWN = re.compile(r"\s#\s->\s(.+?)\s*$")
 UI_PORT = 7860  # the address the README's API example calls
+LISTINGS = ("text", "json", "toml", "yaml")
 # The blocks that may not run, by their first line; adding one is a decision, not a side effect.
 MAY_SKIP = {
     "make run    # creates .venv, installs the pinned dependencies, indexes seeds/ and opens the chat on http://127.0.0.1:7860",
@@ -108,7 +110,7 @@ def test_readme_block(block: Block, workdir: Path, shell_env: dict[str, str], se
                       monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     if block.skip:
         pytest.skip(f"README line {block.line}: {block.skip}")
-    if block.language == "text":
+    if block.language in LISTINGS:
         return
     if block.language == "console":
         run_console(block, workdir, shell_env)
@@ -118,7 +120,7 @@ def test_readme_block(block: Block, workdir: Path, shell_env: dict[str, str], se
         run_python(block, workdir, seeded_dir, tmp_path, monkeypatch, capsys)
     else:
         pytest.fail(f"README line {block.line}: a block needs a language this test knows "
-                    f"(console, bash, python or text), not {block.language!r}")
+                    f"(console, bash, python, or {', '.join(LISTINGS)} for a listing), not {block.language!r}")
 
 
 def run_console(block: Block, workdir: Path, env: dict[str, str]) -> None:
@@ -145,7 +147,7 @@ def run_bash(block: Block, workdir: Path, env: dict[str, str], tmp_path: Path) -
         out = tmp_path / f"out{i}"
         script.append(f"{{ {line}\n}} > {out} 2>&1; echo $? > {out}.rc")
     result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=workdir, env=env, capture_output=True, text=True,
-                            timeout=1800, stdin=subprocess.DEVNULL)
+                            timeout=600, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     for i, line in enumerate(lines):
         printed = (tmp_path / f"out{i}").read_text()
