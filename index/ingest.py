@@ -52,7 +52,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """Where an ``add`` is. Embedding is the slow part (~10 chunks/s on 2 cores; reading runs at ~1,000
+    """Where an ``add`` is. Embedding is the slow part (~8 chunks/s on 2 cores; reading runs at ~1,000
     files/s), so ``chunks_embedded`` of ``chunks_total`` measures the work; ``files_done`` were read."""
 
     chunks_embedded: int

@@ -103,7 +103,8 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))
         except RagError as exc:
-            # The caller's mistake, not ours: one console line, no traceback (real bugs keep theirs).
+            # A refusal its message explains (an empty question, a server down): one console line, no traceback;
+            # real bugs keep theirs.
             log.warning("/chat refused: %s", exc)
             raise gr.Error(str(exc), print_exception=False) from None
 
