@@ -98,7 +98,8 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
     def chat(message: str, history: list[str] | None = None) -> dict:
         """Answer ``message``; ``history`` lists earlier user questions, oldest first.
 
-        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title}], mode, notice, language}``.
+        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], mode, notice,
+        language}``.
         """
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))
