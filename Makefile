@@ -1,5 +1,6 @@
 # Build and test entry points; they work on a fresh Debian machine with python3.11 (root for apt-get).
 #   make run   - install the project into .venv, index seeds/ and open the chat on http://127.0.0.1:7860
+#                (another port: make run PORT=7861, or RAG_UI_PORT=7861 in the environment)
 #   make test  - install the project and the test-only pieces (once), then run the whole test suite
 # PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS="-m 'not slow' -x"
 
@@ -13,15 +14,22 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := $(VENV)/.stamps
 PYTEST_ARGS ?=
+# The chat's port: PORT=N on the command line, else $RAG_UI_PORT, else 7860. (A PORT variable that is
+# merely in the environment, as some hosts set it, is not taken for ours.)
+ifeq ($(origin PORT),command line)
+UI_PORT := $(PORT)
+else
+UI_PORT := $(or $(RAG_UI_PORT),7860)
+endif
 
 # Test runs stay offline and quiet: no analytics or telemetry threads, no model-hub lookups, and
 # OpenMP threads that sleep instead of spinning (they starve everything else on 2 cores).
 TEST_ENV := OMP_WAIT_POLICY=passive GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 
-.PHONY: help run test venv install install-test test-extras
+.PHONY: help run port-free test venv install install-test test-extras
 
 help:
-	@echo "make run   - install into $(VENV), index seeds/ and open the chat on http://127.0.0.1:7860"
+	@echo "make run   - install into $(VENV), index seeds/ and open the chat on http://127.0.0.1:7860 (PORT=N for another)"
 	@echo "make test  - install the project and test tools into $(VENV), then run the test suite"
 
 # A usable venv: its python runs and is 3.11/3.12. Anything else (missing, broken symlinks from another
@@ -54,10 +62,14 @@ install-test: $(STAMPS)/install-test
 test-extras: install-test
 	@bash scripts/test-extras.sh $(PY)
 
-run: install
-	@echo "==> indexing seeds/ and starting the chat on http://127.0.0.1:7860 (Ctrl-C to stop)"
-	GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=passive \
-		$(PY) -m ui --index seeds/
+run: port-free install
+	@echo "==> indexing seeds/ and starting the chat on http://127.0.0.1:$(UI_PORT) (Ctrl-C to stop)"
+	RAG_UI_PORT=$(UI_PORT) GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 \
+		OMP_WAIT_POLICY=passive $(PY) -m ui --index seeds/
+
+# Before installing anything (standard library only): a busy port costs a second, not minutes of setup.
+port-free:
+	@$(or $(PYTHON),python3) -m ui.ports 127.0.0.1 $(UI_PORT)
 
 # pytest exits 5 when no test is collected (e.g. a -m filter that selects nothing): not a failure.
 test: test-extras

@@ -1,7 +1,8 @@
 """``python -m evals``: run datasets through the assistant, write reports, optionally gate on the baseline.
 
-Exit status: 0 when everything ran (and the gate, if asked, passed), 1 when a gated metric is below its
-floor, 2 when the eval could not run (the error's message is printed, not a traceback).
+Exit status, as for every command (rag/cli.py): 0 when everything ran (and the gate, if asked, passed), 1 when
+a gated metric is below its floor, 2 when the eval could not run (the error's message is printed, not a
+traceback), 3 a bug (its traceback printed), 130 interrupted.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from evals.cases import Case, Dataset
 from evals.metrics import CitedQuote, Outcome, Span, pair_name
 from index.errors import RagError
+from index.ingest import IngestProgress
 from rag import Assistant
 
 MODES = ("hybrid", "dense", "keyword")
@@ -99,9 +100,9 @@ def _ingest(dataset: Dataset, assistant: Assistant, quiet: bool) -> str:
     """Add the corpus (unchanged files are skipped) and drop documents that are no longer part of it."""
     bar = tqdm(desc=f"{dataset.name} corpus", unit="file", file=sys.stderr, disable=quiet)
 
-    def progress(done: int, total: int, name: str) -> None:
-        bar.total = total
-        bar.n = done
+    def progress(p: IngestProgress) -> None:
+        bar.total = p.files_total
+        bar.n = p.files_done
         bar.refresh()
 
     try:
@@ -109,7 +110,7 @@ def _ingest(dataset: Dataset, assistant: Assistant, quiet: bool) -> str:
     finally:
         bar.close()
     if report.failed:
-        failed = "; ".join(f"{name}: {reason}" for name, reason in report.failed.items())
+        failed = "; ".join(report.failed.values())  # each message starts with its file's name
         raise EvalError(f"{dataset.name}: {len(report.failed)} corpus files failed to index ({failed})")
     stale = [d.source for d in assistant.documents() if d.source not in dataset.sources]
     for source in stale:

@@ -1,4 +1,9 @@
-"""One family of errors a user can cause or fix; their messages say what to do."""
+"""One family of errors a user can cause or fix; their messages say what happened and what to do.
+
+Every message is one line: ``THING: what happened; what to do``, where THING is the file (or setting,
+server...) concerned, named once. ``IngestReport.failed`` holds these messages per file; the CLI prints
+``error: MESSAGE`` (exit 2) or ``  skipped MESSAGE`` for a file an ``add`` refused (exit 1).
+"""
 
 
 class RagError(Exception):

@@ -1,7 +1,7 @@
 """Files in, ``Document`` records out: txt, md, html and pdf, with title, date, language and hash.
 
 Paths may be files or folders (walked recursively, hidden files skipped). Every refusal is an
-``InputError`` whose message names the file and the problem.
+``InputError`` worded ``NAME: what happened; what to do`` (the family of messages in index/errors.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            raise InputError(f"{raw}: no such file or folder")
+            where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+            raise InputError(f"{raw}: no such file or folder; check the path{where}")
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path)
@@ -50,9 +51,10 @@ def source_name(name: str) -> str:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in base):
         raise InputError(f"{base!r}: file names with control characters are refused; rename the file")
     if base in ("", ".", ".."):
-        raise InputError(f"{name!r}: not a file name")
+        raise InputError(f"{name!r}: not a file name; give the document a name such as notes.txt")
     if len(base) > MAX_NAME_CHARS:
-        raise InputError(f"{base[:40]}...: file name is {len(base)} characters; the limit is {MAX_NAME_CHARS}")
+        raise InputError(f"{base[:40]}...: the file name is {len(base)} characters, the limit is {MAX_NAME_CHARS}; "
+                         "rename the file")
     return base
 
 
@@ -64,14 +66,15 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     suffix = Path(source).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(
-            f"{source}: unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+            f"{source}: unsupported file type '{suffix or '(none)'}'; save it as one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"{source}: the file is empty")
+        raise InputError(f"{source}: the file is empty; add text to it, or leave it out")
     if size > max_bytes:
         raise InputError(
-            f"{source}: the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB (RAG_MAX_FILE_MB)"
+            f"{source}: the file is {size / 1e6:.1f} MB, the limit is {max_bytes / 1e6:.1f} MB; split it, or raise "
+            "the limit with RAG_MAX_FILE_MB"
         )
     data = path.read_bytes()
     if suffix == ".pdf":
@@ -83,7 +86,7 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
         else:
             text, title = raw, None
     if not text.strip():
-        raise InputError(f"{source}: no text found in the file")
+        raise InputError(f"{source}: no text found in the file; check that it is the document you meant")
     title = title or _first_line_title(text, suffix) or source
     return Document(
         source=source,
@@ -112,9 +115,12 @@ def find_date(text: str) -> str | None:
     return None
 
 
+_BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML and PDF can be indexed"
+
+
 def _decode(data: bytes, source: str) -> str:
     if b"\x00" in data[:8192]:
-        raise InputError(f"{source}: this looks like a binary file, not text")
+        raise InputError(f"{source}: {_BINARY}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -123,7 +129,7 @@ def _decode(data: bytes, source: str) -> str:
         ) from None
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > max(8, len(text[:8192]) // 100):
-        raise InputError(f"{source}: this looks like a binary file, not text")
+        raise InputError(f"{source}: {_BINARY}")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -149,7 +155,8 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
         pages = [page.extract_text() or "" for page in reader.pages]
         meta_title = reader.metadata.title if reader.metadata else None
     except Exception as exc:  # pypdf raises many types (NotImplementedError, LimitReachedError...) for broken files
-        raise InputError(f"{source}: cannot read this PDF ({type(exc).__name__}: {exc})") from None
+        raise InputError(f"{source}: cannot read this PDF ({type(exc).__name__}: {exc}); open it and save or "
+                         "export it again as PDF") from None
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text.strip():
         raise InputError(f"{source}: the PDF has no text layer (a scan?); run OCR on it first")

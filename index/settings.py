@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(400, ge=16, description="Upper bound on answer length.")
 
+    # Chat UI
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI (`python -m ui`, `make run PORT=N`).")
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url or self.llm_api_key)

@@ -18,6 +18,8 @@ class Passage:
     score: float
     dense: float | None = None
     keyword: float | None = None
+    also_in: tuple[str, ...] = ()
+    """Other documents holding (almost) the same text, dropped from the results in its favour (rag/duplicates.py)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Citation:
     quote: str
     title: str = ""
     passage: int | None = None
+    also_in: tuple[str, ...] = ()
+    """Other documents that hold the same passage (the same article indexed twice, e.g. as HTML and PDF)."""
 
 
 @dataclass

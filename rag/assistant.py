@@ -19,6 +19,7 @@ from index.language import detect_language
 from index.settings import Settings
 from index.store import VectorStore
 from rag.answers import Answer, AnswerChunk, Passage
+from rag.duplicates import CopyFilter, with_copies
 from rag.evidence import answer_type, rank_evidence
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieval import KeywordScorer, Retriever
@@ -43,6 +44,7 @@ class Assistant:
         self._sentences = SentenceVectors(self._embedder, self._store)
         self._retriever = Retriever(settings, self._catalog, self._store, self._embedder, self._sentences)
         self._extractive = ExtractiveAnswerer()
+        self._copies = CopyFilter()
         self._generator = None
         if settings.llm_enabled:
             from rag.generation import LLMAnswerer
@@ -108,6 +110,7 @@ class Assistant:
         query_vector = self._retriever.query_vector(question_for_retrieval, context)
         passages = self._retriever.run(question_for_retrieval, k=top_k, mode=mode, context=context,
                                        query_vector=query_vector)
+        passages = self._copies.run(passages)  # the same text in two files is cited once
         timings["retrieve_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         keywords = KeywordScorer(self._catalog, tokenize(question_for_retrieval))
@@ -120,7 +123,7 @@ class Assistant:
         if not use_llm:
             yield from _stream_text(extractive)
             extractive.timings = {**timings, "total_s": time.perf_counter() - t0}
-            yield AnswerChunk("", extractive)
+            yield AnswerChunk("", with_copies(extractive))
             return
         t2 = time.perf_counter()
         answer = None
@@ -130,7 +133,7 @@ class Assistant:
                 yield AnswerChunk(piece.text)
         timings["generate_s"] = time.perf_counter() - t2
         answer.timings = {**timings, "total_s": time.perf_counter() - t0}
-        yield AnswerChunk("", answer)
+        yield AnswerChunk("", with_copies(answer))
 
     def status(self) -> dict:
         """What the assistant runs on: answer mode, model, vector store, counts."""

@@ -7,6 +7,7 @@ no share link, system fonts, no server-side rendering) that keep every request o
 from __future__ import annotations
 
 import html
+import logging
 import os
 
 # Before gradio is imported: otherwise it starts threads that call gradio and huggingface hosts.
@@ -18,7 +19,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from index.errors import RagError  # noqa: E402
-from index.ingest import IngestReport  # noqa: E402
+from index.ingest import IngestProgress, IngestReport  # noqa: E402
 from index.loading import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from ui.render import (  # noqa: E402
@@ -57,7 +58,10 @@ CSS = """
 .rag-sources-question { font-weight: 600; margin-bottom: 8px; }
 .rag-sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
 #documents .cell-wrap, #documents .cell-wrap * { font-family: var(--font); }
+#doc-status { min-height: 72px; }  /* room for the upload's progress bar, which Gradio draws over its output */
 """
+
+log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 NO_SOURCES = '<div class="rag-sources-empty">Ask a question: the passages each answer cites appear here.</div>'
@@ -94,12 +98,16 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
     def chat(message: str, history: list[str] | None = None) -> dict:
         """Answer ``message``; ``history`` lists earlier user questions, oldest first.
 
-        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title}], mode, notice, language}``.
+        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], mode, notice,
+        language}``.
         """
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))
         except RagError as exc:
-            raise gr.Error(str(exc)) from None
+            # A refusal its message explains (an empty question, a server down): one console line, no traceback;
+            # real bugs keep theirs.
+            log.warning("/chat refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def documents_view() -> tuple:
         documents = assistant.documents()
@@ -108,8 +116,11 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                 status_html(assistant.status()))
 
     def ingest(paths: list[str | Path], names: list[str] | None, progress: gr.Progress) -> IngestReport:
-        def step(done: int, total: int, name: str) -> None:
-            progress(done / total if total else 1.0, desc=f"indexing {name}" if name else "done")
+        def step(p: IngestProgress) -> None:
+            # Chunks embedded are the slow part and move the bar; the file names what is being read.
+            share = p.chunks_embedded / p.chunks_total if p.chunks_total else p.files_done / max(p.files_total, 1)
+            files = f"file {min(p.files_done + 1, p.files_total)} of {p.files_total}: {p.current}" if p.current else "done"
+            progress(share, desc=f"indexing {files} · {p.chunks_embedded} of {p.chunks_total} chunks embedded")
 
         report = assistant.add(paths, progress=step, names=names)
         for reason in report.failed.values():
@@ -198,8 +209,10 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
         chatbot.clear(lambda: ([], NO_SOURCES), outputs=[questions, sources], api_visibility="private")
         view = [table, choice, status]
-        uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private")
-        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private")
+        # One progress bar, on the status line, rather than one over each output component.
+        uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private",
+                        show_progress_on=doc_status)
+        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private", show_progress_on=doc_status)
         remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
         table.select(pick, outputs=choice, api_visibility="private")
         demo.load(documents_view, outputs=view, api_visibility="private")
@@ -220,6 +233,8 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=auth, share=False, ssr_mode=False, mcp_server=False, pwa=False,
         theme=THEME, css=CSS, max_file_size=int(max_file_mb * 1_000_000), footer_links=["api", "settings"],
-        prevent_thread_lock=not block, quiet=not block,
+        prevent_thread_lock=True, quiet=True,  # quiet: no "set `share=True`" advice; we never share
     )
+    if block:
+        demo.block_thread()
     return url

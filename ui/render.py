@@ -88,10 +88,11 @@ def sources_html(citations: list[Citation], texts: Mapping[str, str | None], tur
         else:
             before, quote, after = "", c.quote, ""
         title = html.escape(c.title or c.source)
+        copies = f' · also in {", ".join(_code(name) for name in c.also_in)}' if c.also_in else ""
         cards.append(
             f'<div class="rag-source" id="{anchor(turn, c.n)}">'
             f'<div class="rag-source-head"><span class="rag-n">[{c.n}]</span> <b>{title}</b></div>'
-            f'<div class="rag-source-file"><code>{html.escape(c.source)}</code> · characters {c.start}–{c.end}</div>'
+            f'<div class="rag-source-file"><code>{html.escape(c.source)}</code> · characters {c.start}–{c.end}{copies}</div>'
             f'<p class="rag-context">{_html_lines(before)}<mark>{_html_lines(quote)}</mark>{_html_lines(after)}</p>'
             "</div>"
         )
@@ -104,7 +105,8 @@ def api_payload(answer: Answer) -> dict:
         "text": answer.text,
         "abstained": answer.abstained,
         "citations": [
-            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "title": c.title}
+            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "title": c.title,
+             "also_in": list(c.also_in)}
             for c in answer.citations
         ],
         "mode": answer.mode,

@@ -7,6 +7,7 @@ import pytest
 from index.catalog import tokenize
 from index.chunking import chunk_document
 from index.errors import BackendError, InputError
+from index.ingest import IngestProgress
 from index.loading import load_document
 
 pytestmark = pytest.mark.slow
@@ -18,11 +19,12 @@ def chunk_ids(vector_ids: list[str]) -> set[str]:
 
 
 def test_add_then_readd_is_idempotent(embedded_stack, corpus, corpus_names):
-    calls = []
-    first = embedded_stack.ingestor.run([corpus], progress=lambda *a: calls.append(a))
+    progress = []
+    first = embedded_stack.ingestor.run([corpus], progress=progress.append)
     assert sorted(first.added) == corpus_names and not first.updated and not first.skipped and not first.failed
     assert first.chunks_embedded == embedded_stack.catalog.count_chunks() > len(corpus_names)
-    assert calls[0] == (0, 3, "asean.txt") and calls[-1] == (3, 3, "")
+    assert progress[0] == IngestProgress(0, first.chunks_embedded, 0, 3, "asean.txt")
+    assert progress[-1] == IngestProgress(first.chunks_embedded, first.chunks_embedded, 3, 3, "")
     embedded_stack.assert_consistent()
     count = embedded_stack.store.count()
 
@@ -178,7 +180,7 @@ def test_small_documents_are_embedded_and_written_together(stack_with, tmp_path,
     monkeypatch.setattr(stack.embedder, "embed_passages", lambda texts: embedded.append(len(texts)) or real_embed(texts))
     visible = {}
     report = stack.ingestor.run([tmp_path / "docs"],
-                                progress=lambda done, total, name: visible.setdefault(done, [d.source for d in stack.catalog.documents()]))
+                                progress=lambda p: visible.setdefault(p.files_done, [d.source for d in stack.catalog.documents()]))
     assert report.added == names and report.chunks_embedded == 6
     # Four one-chunk documents fill a batch: one embedding call, one write; the last two go together.
     assert writes == [[f"{n}::0" for n in names[:4]], [f"{n}::0" for n in names[4:]]]
@@ -210,8 +212,8 @@ def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, 
     names = _small_documents(tmp_path / "docs", write, 3)
     writes = _record_writes(stack, monkeypatch)
 
-    def remove_the_first(done: int, total: int, name: str) -> None:
-        if done == 2:
+    def remove_the_first(progress) -> None:
+        if progress.files_done == 2:
             assert stack.ingestor.remove(names[0])
 
     stack.ingestor.run([tmp_path / "docs"], progress=remove_the_first)
@@ -219,3 +221,17 @@ def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, 
     assert [d.source for d in stack.catalog.documents()] == names[1:]
     assert stack.store.ids_for(names[0]) == []
     stack.assert_consistent()
+
+
+def test_progress_counts_the_chunks_to_embed_up_front_and_each_embedding_call(stack_with, tmp_path, write):
+    stack = stack_with(embed_batch=4)
+    names = _small_documents(tmp_path / "docs", write, 6)
+    write(tmp_path / "docs" / "empty.txt", "")
+    stack.ingestor.run([tmp_path / "docs" / names[0]])  # unchanged next time: nothing to embed for it
+    events = []
+    report = stack.ingestor.run([tmp_path / "docs"], progress=events.append)
+    assert report.chunks_embedded == 5 and len(report.failed) == 1
+    assert {e.chunks_total for e in events} == {5}, "the total is known from the first event on"
+    assert [e.chunks_embedded for e in events] == sorted(e.chunks_embedded for e in events)
+    assert sorted({e.chunks_embedded for e in events}) == [0, 4, 5], "one step per embedding call"
+    assert events[-1] == IngestProgress(5, 5, 7, 7, "")

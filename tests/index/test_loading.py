@@ -105,7 +105,14 @@ def test_find_date(text, expected):
     assert find_date(text) == expected
 
 
-# -- refusals: an InputError whose message names the file -------------------------------------------
+# -- refusals: an InputError worded "NAME: what happened; what to do" ------------------------------------
+def assert_one_family(name: str, message: str) -> None:
+    """The message names the file once, at its start, then says what happened and, after "; ", what to do."""
+    assert message.startswith(f"{name}: ") and message.count(name) == 1, message
+    happened, _, todo = message.removeprefix(f"{name}: ").partition("; ")
+    assert happened and todo, f"what to do is missing: {message}"
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
@@ -123,14 +130,15 @@ def test_refusals_name_the_file(tmp_path, name, data, reason):
     path = write(tmp_path / name, data)
     with pytest.raises(InputError) as info:
         load(path)
-    assert name in str(info.value)
+    assert_one_family(name, str(info.value))
     assert reason.lower() in str(info.value).lower()
 
 
 def test_too_large_is_refused_before_reading(tmp_path):
     path = write(tmp_path / "big.txt", "word " * 1000)
-    with pytest.raises(InputError, match=r"big\.txt.*limit"):
+    with pytest.raises(InputError, match=r"big\.txt.*limit.*RAG_MAX_FILE_MB") as info:
         load(path, max_bytes=1000)
+    assert_one_family("big.txt", str(info.value))
 
 
 @pytest.mark.parametrize("name", ["report.docx", "slides.pptx", "README", "photo.jpg"])
@@ -139,7 +147,8 @@ def test_unsupported_extension(tmp_path, name):
     with pytest.raises(UnsupportedFileError) as info:
         load(path)
     assert isinstance(info.value, InputError)
-    assert name in str(info.value) and ".pdf" in str(info.value)
+    assert_one_family(name, str(info.value))
+    assert ".pdf" in str(info.value)
 
 
 # -- folders ---------------------------------------------------------------------------------------
@@ -161,8 +170,9 @@ def test_iter_files_yields_a_named_file_even_if_unsupported(tmp_path):
 
 
 def test_iter_files_missing_path(tmp_path):
-    with pytest.raises(InputError, match="nowhere.txt"):
+    with pytest.raises(InputError, match="nowhere.txt") as info:
         list(iter_files([tmp_path / "nowhere.txt"]))
+    assert_one_family(str(tmp_path / "nowhere.txt"), str(info.value))
 
 
 def test_seeds_load_unchanged():

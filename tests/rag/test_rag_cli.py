@@ -7,9 +7,11 @@ Every run is checked for blocked connection attempts, so these tests also prove 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,11 @@ def test_the_guard_is_active_in_this_process(netguard):
 def test_index_then_index_again(cli, first_index):
     assert first_index.returncode == 0, first_index.stderr
     assert first_index.stdout.startswith("5 added, 0 updated, 0 unchanged (")
+    # The bar counts chunks embedded (the slow part), files read follow it.
+    chunks = int(first_index.stdout.split("(")[1].split()[0])
+    assert first_index.stderr.startswith("embedding:") and f"| {chunks}/{chunks} [" in first_index.stderr
+    assert "chunk/s" in first_index.stderr or "s/chunk" in first_index.stderr
+    assert "5/5 files" in first_index.stderr and "file/s" not in first_index.stderr
     again = cli("index", "seeds/")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "0 added, 0 updated, 5 unchanged (0 chunks embedded)"
@@ -126,8 +133,105 @@ def test_no_command_prints_help(cli):
 def test_remove_then_index_again(cli, first_index):
     # Last in this module: it changes the shared index.
     missing = cli("remove", "nope.txt")
-    assert missing.returncode == 1 and "nope.txt" in missing.stderr
+    assert missing.returncode == 2 and missing.stderr.startswith("error: nope.txt: not indexed")
     removed = cli("remove", META)
     assert removed.returncode == 0 and META in removed.stdout
     again = cli("index", "seeds/")
     assert again.stdout.startswith("1 added, 0 updated, 4 unchanged (")
+
+
+# -- global options anywhere; one exit-status table for every command -----------------------------------
+@pytest.mark.parametrize("argv", [["index", "x.txt"], ["ask", "q"], ["chat"], ["docs"], ["remove", "x.txt"], ["status"]],
+                         ids=lambda argv: argv[0])
+def test_data_dir_is_accepted_before_or_after_the_command(argv):
+    from rag.cli import _parser
+
+    before = _parser().parse_args(["--data-dir", "D", *argv])
+    after = _parser().parse_args([*argv, "--data-dir", "D"])
+    assert vars(before) == vars(after) and after.data_dir == "D"
+    assert _parser().parse_args(argv).data_dir is None
+
+
+def _rag(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RAG), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_data_dir_after_the_command_indexes_there(tmp_path, subprocess_env):
+    note = tmp_path / "okapi.txt"
+    note.write_text("The okapi lives in the Ituri rainforest of Congo.\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    indexed = _rag("index", str(note), "--data-dir", str(data_dir), env=subprocess_env())
+    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.stdout.startswith("1 added, 0 updated, 0 unchanged (")
+    listed = _rag("docs", "--data-dir", str(data_dir), env=subprocess_env())
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["okapi.txt"]
+
+
+def test_some_files_failed_exits_1_and_names_each_file_once(tmp_path, subprocess_env):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "okapi.txt").write_text("The okapi lives in the Ituri rainforest of Congo.\n", encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    result = _rag("--data-dir", str(tmp_path / "data"), "index", str(folder), env=subprocess_env())
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.strip() == "1 added, 0 updated, 0 unchanged, 1 failed (1 chunks embedded)"
+    skipped = [line for line in result.stderr.splitlines() if "skipped" in line]
+    assert skipped == ["  skipped empty.txt: the file is empty; add text to it, or leave it out"]
+
+
+@pytest.mark.parametrize("args", [("index",), ("frobnicate",), ("ask", "q", "--top-k", "many")],
+                         ids=["missing-argument", "unknown-command", "bad-option"])
+def test_usage_errors_exit_2(args, tmp_path, subprocess_env):
+    result = _rag("--data-dir", str(tmp_path / "data"), *args, env=subprocess_env())
+    assert result.returncode == 2 and "usage: rag" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unusable_setting_exits_2_with_one_line(tmp_path, subprocess_env):
+    result = _rag("--data-dir", str(tmp_path / "data"), "status", env=subprocess_env(RAG_TOP_K="many"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: invalid setting: RAG_TOP_K: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_ctrl_c_exits_130(tmp_path, subprocess_env):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    sentence = "The okapi {} lives in the Ituri rainforest and eats the leaves of {} different plants. "
+    for i in range(4):
+        (folder / f"okapi{i}.txt").write_text("".join(sentence.format(i, n) for n in range(120)), encoding="utf-8")
+    err = tmp_path / "stderr.log"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen([str(RAG), "--data-dir", str(tmp_path / "data"), "index", str(folder)], cwd=ROOT,
+                                env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while "embedding" not in err.read_text() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130, err.read_text()
+    assert err.read_text().rstrip().endswith("interrupted") and "Traceback" not in err.read_text()
+
+
+def test_a_bug_prints_its_traceback_and_exits_3(capsys):
+    from rag.cli import run_command
+
+    assert run_command(lambda: {}["missing"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and err.rstrip().endswith("please report it with the traceback above")
+
+
+def test_a_data_dir_that_cannot_be_created_exits_2_with_one_line(tmp_path, subprocess_env):
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    result = _rag("--data-dir", str(tmp_path / "file" / "data"), "status", env=subprocess_env())
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {tmp_path / 'file'}") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["-m", "evals"], ["-m", "ui"]])
+def test_evals_and_ui_share_the_exit_statuses(command, subprocess_env):
+    usage = subprocess.run([sys.executable, *command, "--no-such-option"], cwd=ROOT, env=subprocess_env(),
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+    bad = ["--modes", "fuzzy"] if command[-1] == "evals" else ["--host", "0.0.0.0"]
+    refused = subprocess.run([sys.executable, *command, *bad], cwd=ROOT, env=subprocess_env(), capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr

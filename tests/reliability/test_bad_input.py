@@ -194,6 +194,7 @@ def test_bad_files_and_questions_through_the_cli(seeded_dir, tmp_path, cli_facto
     for path in paths:
         line = next((x for x in result.stderr.splitlines() if x.startswith(f"  skipped {path.name}: ")), None)
         assert line is not None, (path.name, result.stderr)
+        assert line.count(path.name) == 1, f"the file is named once: {line}"
         assert_names_problem(path.name, line, expected_words(path.name))
 
     long_question = cli("ask", "Who led the Meta delegation? " * 3500)
@@ -214,7 +215,7 @@ def test_cli_prints_a_hostile_file_name_escaped(tmp_path, cli_factory):
     (folder / "clear\x1b[2Jscreen.txt").write_text(GOOD, encoding="utf-8")
     (folder / "fine.txt").write_text(GOOD, encoding="utf-8")
     result = cli_factory(tmp_path / "data")("index", str(folder))
-    assert result.returncode == 0 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
+    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
     assert "\x1b" not in result.stderr and "clear\\x1b[2Jscreen.txt" in result.stderr
     assert "control characters" in result.stderr
 

@@ -72,8 +72,8 @@ def test_chroma_server_killed_mid_ingest(own_chroma, tmp_path):
                           chunk_chars=100, embed_batch=2)
     assert assistant.add([tmp_path / "docs" / names[0]]).added == [names[0]]
 
-    def kill_before_the_third(done: int, total: int, name: str) -> None:
-        if done == 2:
+    def kill_before_the_third(progress) -> None:
+        if progress.files_done == 2:
             own_chroma.kill()
 
     with pytest.raises(BackendError) as info:

@@ -6,6 +6,8 @@ if any request leaves 127.0.0.1. A screenshot of each step lands in ``test-outpu
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -147,3 +149,48 @@ def test_unreachable_llm_shows_a_notice_and_the_offline_answer(page, fallback_ur
     expect(last_answer(page).locator(".rag-notice")).to_contain_text("LLM")
     expect(last_answer(page)).to_contain_text("Rafael Frankel")
     shot(page, "07_llm_fallback_notice")
+
+
+@pytest.fixture
+def slow_upload_url(seeded_dir, tmp_path, loopback_port) -> Iterator[str]:
+    """The app over a copy of the seeds that embeds 2 chunks per call, so an upload takes several steps."""
+    import shutil
+
+    from rag import Assistant
+    from ui.app import build_app, launch
+
+    shutil.copytree(seeded_dir, tmp_path / "data")
+    assistant = Assistant(data_dir=tmp_path / "data", embed_batch=2)
+    demo = build_app(assistant)
+    url = launch(demo, host="127.0.0.1", port=loopback_port(), block=False)
+    try:
+        yield url.rstrip("/")
+    finally:
+        demo.close()
+        assistant.close()
+
+
+def test_an_upload_shows_one_moving_bar_with_the_file_and_chunks_embedded(page, slow_upload_url, tmp_path):
+    upload = tmp_path / "okapi_report.txt"
+    sentence = "The okapi number {0} lives in the Ituri rainforest and eats the leaves of {0} different plants. "
+    upload.write_text("".join(sentence.format(n) for n in range(60)), encoding="utf-8")  # 12 chunks
+    page.goto(slow_upload_url)
+    open_tab(page, "Documents")
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    bars = page.get_by_role("progressbar")
+    expect(bars.first).to_have_attribute("aria-label", re.compile(r"^indexing file 1 of 1: okapi_report\.txt · "
+                                                                   r"\d+ of 12 chunks embedded$"))
+    seen = set()
+    while not page.locator("#doc-status").inner_text().startswith("Added"):
+        if bars.count():
+            assert bars.count() == 1, "one bar, not one per output"
+            with contextlib.suppress(playwright_api.Error):  # it may vanish between the two calls
+                seen.add(int(bars.first.get_attribute("aria-valuenow", timeout=1000)))
+                if len(seen) == 2:
+                    shot(page, "08_upload_progress")
+                    # Drawn inside the status line, not clipped away by it.
+                    box, status = bars.first.bounding_box(), page.locator("#doc-status").bounding_box()
+                    assert status["y"] <= box["y"] and box["y"] + box["height"] <= status["y"] + status["height"]
+        page.wait_for_timeout(100)
+    assert len(seen) >= 2, f"the bar moved: {sorted(seen)}"
+    expect(page.locator("#doc-status")).to_contain_text("Added: okapi_report.txt")

@@ -108,7 +108,7 @@ def test_api_payload_and_tables_are_plain_json():
     answer = Answer(question="q", text="x [1]", abstained=False, citations=[CITATION], mode="extractive")
     payload = api_payload(answer)
     assert payload["citations"] == [{"n": 1, "source": CITATION.source, "start": START, "end": START + len(QUOTE),
-                                     "quote": QUOTE, "title": CITATION.title}]
+                                     "quote": QUOTE, "title": CITATION.title, "also_in": []}]
     assert (payload["text"], payload["abstained"], payload["mode"]) == ("x [1]", False, "extractive")
     info = DocumentInfo(source="a.txt", title="A", language="vi", date=None, sha256="0", chunks=3, chars=10,
                         added_at=0.0)
