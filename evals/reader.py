@@ -12,13 +12,16 @@ once with it on. Per pair it reports:
 - ``accuracy``: the first cited sentence of the answerable ask holds the answer (the answer's offset in the
   gold paragraph lies inside the cited span); abstaining counts as wrong;
 - ``false_abstention`` (answerable asks abstained) and ``abstained_removed`` (gold removed, abstained);
-- ``auroc``: answerable vs gold-removed, ranked by the confidence: the reader's probability when on, today's
-  best evidence score when off (read from what the reader stage is given, i.e. the same evidence);
+- ``auroc``: answerable vs gold-removed, ranked by the reader's probability (``Answer.confidence``); for
+  today's selector, ``auroc_today_score`` ranks by its best evidence score, read from what the reader stage
+  is given in the reader-on pass (the same retrieval, the same evidence);
 - ``reader_ms_p50``: the reader stage's time per question (``Answer.timings["reader_s"]``).
 
-``--fit`` (dev split only) records the reader's candidates and chooses, on dev articles, the blend weight of
-today's score (best P@1) and the probability thresholds for same- and cross-language questions (best mean of
-"answered right with the gold paragraph" and "abstained without it").
+The reader-on pass records what the reader stage saw and said. ``--fit`` (dev split only) chooses from it,
+on dev articles, the blend weight of today's score (best P@1) and the probability thresholds for same- and
+cross-language questions (best mean of "answered right with the gold paragraph" and "abstained without
+it"): the defaults of ``rag.reader.rerank.ReaderPolicy``. ``--replay RUN.json`` recomputes a saved run's
+reader-on numbers under the current ``ReaderPolicy`` with the pipeline's own decision rules (``decide``).
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ import random
 import re
 import tempfile
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from rag import Assistant
+from rag.evidence import numbers_in
+from rag.extractive import SupportPolicy
 from rag.reader import data
+from rag.reader.rerank import ReaderPolicy
 
 PAIRS = ("vi->vi", "en->vi", "fr->fr")
 
@@ -138,7 +145,7 @@ def _round(x):
 
 
 def recording(assistant: Assistant, log: list):
-    """Keep what the reader stage was given and what it said, for the fit and today's-score AUROC."""
+    """Keep what the reader stage was given and what it said: for the fit, the replay and today's-score AUROC."""
     stage = assistant._evidence_reader
     inner = stage.run
 
@@ -146,16 +153,18 @@ def recording(assistant: Assistant, log: list):
         reading = inner(question, language, evidence, passages)
         top = evidence[: stage.policy.candidates]
         prob = {(e.source, e.start): p for e, p in zip(reading.evidence, reading.probabilities)}
-        log[-1].update({"language_same": language == passages[top[0].passage].language if top else True,
-                        "today": top[0].score if top else float("-inf"),
-                        "cands": [(e.source, e.start, e.end, e.score, prob[(e.source, e.start)]) for e in top]})
+        wanted = numbers_in(question)
+        log[-1].update({
+            "language_same": language == passages[top[0].passage].language if top else True,
+            "today": top[0].score if top else float("-inf"),
+            "cands": [(e.source, e.start, e.end, e.score, prob[(e.source, e.start)],
+                       not wanted or wanted <= numbers_in(passages[e.passage].text)) for e in top]})
         return reading
 
     stage.run = run
 
 
-def fit(rows: list[dict], log: list[dict]) -> dict:
-    """Blend weight (P@1) and per-relation thresholds (mean of right-with-gold and abstained-without), on dev."""
+def _items(rows: list[dict], log: list[dict]) -> list[dict]:
     by_key = {(r["id"], r["gold"]): r for r in rows}
     items = []
     for entry in log:
@@ -163,43 +172,70 @@ def fit(rows: list[dict], log: list[dict]) -> dict:
         if r is None or "cands" not in entry:
             continue
         c = entry["cands"]
-        labels = np.array([s == r["source"] and a <= r["span"][0] < b for s, a, b, _, _ in c]) if c else np.zeros(0)
-        scores = np.array([x[3] for x in c])
-        probs = np.clip(np.array([x[4] for x in c]), 1e-7, 1 - 1e-7)
-        items.append((entry["gold"], entry["language_same"], labels, scores, np.log(probs / (1 - probs)), probs))
+        probs = np.clip(np.array([x[4] for x in c], dtype=np.float64), 1e-7, 1 - 1e-7)
+        items.append({"pair": r["pair"], "gold": entry["gold"], "same": entry["language_same"], "cands": c,
+                      "hits": [s == r["source"] and a <= r["span"][0] < b for s, a, b, *_ in c],
+                      "scores": np.array([x[3] for x in c], dtype=np.float64),
+                      "logits": np.log(probs / (1 - probs)), "probs": probs})
+    return items
 
-    def std(x):
-        return (x - x.mean()) / (x.std() + 1e-6) if len(x) > 1 else np.zeros_like(x)
 
-    def choose(w, item):
-        _, _, _, s, lg, p = item
-        if len(s) == 0:
-            return None, 0.0
-        b = int(np.argmax(std(lg) + w * std(s)))
-        return b, float(p[b])
+def _std(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + 1e-6) if len(x) > 1 else np.zeros_like(x)
 
+
+def decide(item: dict, policy: ReaderPolicy, margin: float = SupportPolicy().extra_margin) -> tuple[bool, bool, float]:
+    """``(abstained, first citation right, probability)`` as ``EvidenceReader`` + ``ExtractiveAnswerer`` decide."""
+    if not item["cands"]:
+        return True, False, 0.0
+    blend = _std(item["logits"]) + policy.evidence_weight * _std(item["scores"])
+    order = np.argsort(-blend, kind="stable")
+    best = int(order[0])
+    p = float(item["probs"][best])
+    threshold = policy.min_probability_same_language if item["same"] else policy.min_probability_cross_language
+    if p < threshold or not item["cands"][best][5]:
+        return True, False, p
+    chosen = [int(i) for i in order[:3] if blend[i] >= blend[best] - margin]
+    first = min(chosen, key=lambda i: (item["cands"][i][0], item["cands"][i][1]))
+    return False, bool(item["hits"][first]), p
+
+
+def replay(items: list[dict], policy: ReaderPolicy) -> dict:
+    """The reader-on numbers for ``policy`` from recorded reader outputs (same decisions as the pipeline)."""
+    out = {}
+    for pair in PAIRS:
+        gold = [decide(it, policy) for it in items if it["pair"] == pair and it["gold"]]
+        removed = [decide(it, policy) for it in items if it["pair"] == pair and not it["gold"]]
+        if gold:
+            out[pair] = {"n": len(gold), "accuracy": round(float(np.mean([d[1] for d in gold])), 3),
+                         "false_abstention": round(float(np.mean([d[0] for d in gold])), 3),
+                         "abstained_removed": round(float(np.mean([d[0] for d in removed])), 3) if removed else None,
+                         "auroc": _round(auroc([d[2] for d in gold], [d[2] for d in removed]))}
+    return out
+
+
+def fit(items: list[dict]) -> ReaderPolicy:
+    """On dev articles: the blend weight with the best P@1 (gold paragraph present), then per relation the
+    threshold with the best mean of "answered right with the gold paragraph" and "abstained without it"."""
     weights = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
-    p1 = {}
-    for w in weights:
-        hits = [it[2][choose(w, it)[0]] for it in items if it[0] and len(it[3])]
-        p1[w] = float(np.mean(hits))
-    best_w = max(weights, key=lambda w: p1[w])
-    result = {"evidence_weight": best_w, "p1_by_weight": p1}
-    for same, name in ((True, "same_language"), (False, "cross_language")):
-        sub = [it for it in items if it[1] == same]
-        chosen = [(it[0], choose(best_w, it)) for it in sub]
-        right = [g and b is not None and bool(it[2][b]) for (g, (b, _)), it in zip(chosen, sub)]
+    open_policy = ReaderPolicy(min_probability_same_language=0.0, min_probability_cross_language=0.0)
+
+    def p1(w):
+        return np.mean([decide(it, replace(open_policy, evidence_weight=w))[1] for it in items if it["gold"]])
+
+    policy = replace(open_policy, evidence_weight=max(weights, key=p1))
+    grid = [round(float(t), 3) for t in np.arange(0.01, 0.99, 0.005)]
+    for same, field_name in ((True, "min_probability_same_language"), (False, "min_probability_cross_language")):
+        sub = [it for it in items if it["same"] == same]
 
         def objective(t):
-            gold = [ok and p >= t for (g, (_, p)), ok in zip(chosen, right) if g]
-            removed = [p < t for (g, (_, p)) in chosen if not g]
-            return (np.mean(gold) + np.mean(removed)) / 2
+            decisions = [(it["gold"], decide(it, replace(policy, **{field_name: t}))) for it in sub]
+            right = np.mean([d[1] for g, d in decisions if g])
+            abstained = np.mean([d[0] for g, d in decisions if not g])
+            return (right + abstained) / 2
 
-        grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
-        best_t = float(max(grid, key=objective))
-        result[f"min_probability_{name}"] = best_t
-        result[f"objective_{name}"] = round(float(objective(best_t)), 3)
-    return result
+        policy = replace(policy, **{field_name: max(grid, key=objective)})
+    return policy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="off,on")
     ap.add_argument("--data-dir", help="where to keep the corpus files and indexes (default: a temp dir)")
     ap.add_argument("--out", help="write the numbers (and per-question rows) as JSON here")
+    ap.add_argument("--replay", metavar="RUN_JSON",
+                    help="no asking: the reader-on numbers of a saved --out run under today's ReaderPolicy")
     args = ap.parse_args(argv)
+    if args.replay:
+        saved = json.loads(Path(args.replay).read_text())["per_question"]["on"]
+        print(json.dumps({"split": json.loads(Path(args.replay).read_text())["split"], "policy": asdict(ReaderPolicy()),
+                          "replay": replay(_items(saved["rows"], saved["log"]), ReaderPolicy())}, indent=1))
+        return 0
     if args.fit and args.split != "dev":
         ap.error("--fit only on --split dev: thresholds are never fitted on test articles")
     root = Path(args.data_dir or tempfile.mkdtemp(prefix="reader-eval-"))
@@ -220,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = sample(questions, args.per_pair)
     report: dict = {"split": args.split, "questions": len(questions)}
     today: dict = {}
+    kept: dict = {}
     for mode in args.modes.split(","):
         # One index for both passes: each pass leaves it as it found it, and add() skips unchanged files.
         assistant = Assistant(data_dir=root / "index", reader=mode)
@@ -232,22 +276,26 @@ def main(argv: list[str] | None = None) -> int:
         if mode == "on":
             scores = {(r["id"], r["gold"]): r["confidence"] if r["confidence"] is not None else 0.0 for r in rows}
             today = {(e["id"], e["gold"]): e.get("today", float("-inf")) for e in log}
+            items = _items(rows, log)
             if args.fit:
-                report["fit"] = fit(rows, log)
+                fitted = fit(items)
+                report["fit"] = {**asdict(fitted), "dev_replay": replay(items, fitted)}
+            report["replay_shipped_policy"] = replay(items, ReaderPolicy())
         else:
             scores = {}
+        kept[mode] = {"rows": rows, "log": log}
         report[f"reader_{mode}"] = summarise(rows, scores)
         report[f"reader_{mode}"]["wall_s"] = round(time.perf_counter() - t0)
         assistant.close()
-    if today and "reader_off" in report:
-        for pair, numbers in report["reader_off"].items():
-            if isinstance(numbers, dict):
-                ids = [q.id for q in questions if q.pair == pair]
-                numbers["auroc"] = _round(auroc([today[(i, True)] for i in ids if (i, True) in today],
-                                                [today[(i, False)] for i in ids if (i, False) in today]))
+    if today:
+        # Today's selector's confidence is its best evidence score, the number its abstention thresholds apply to.
+        report["auroc_today_score"] = {
+            pair: _round(auroc([today[(q.id, True)] for q in questions if q.pair == pair and (q.id, True) in today],
+                               [today[(q.id, False)] for q in questions if q.pair == pair and (q.id, False) in today]))
+            for pair in PAIRS}
     print(json.dumps(report, indent=1))
     if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1))
+        Path(args.out).write_text(json.dumps({**report, "per_question": kept}, indent=1))
     return 0
 
 

