@@ -174,6 +174,7 @@ def _items(rows: list[dict], log: list[dict]) -> list[dict]:
         c = entry["cands"]
         probs = np.clip(np.array([x[4] for x in c], dtype=np.float64), 1e-7, 1 - 1e-7)
         items.append({"pair": r["pair"], "gold": entry["gold"], "same": entry["language_same"], "cands": c,
+                      "today": entry["today"],
                       "hits": [s == r["source"] and a <= r["span"][0] < b for s, a, b, *_ in c],
                       "scores": np.array([x[3] for x in c], dtype=np.float64),
                       "logits": np.log(probs / (1 - probs)), "probs": probs})

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import ConfigError
 from rag.reader.weights import E5File
 
 MODEL_PATH = Path(__file__).resolve().parent / "reader.onnx"
@@ -30,6 +31,10 @@ class AnswerReader:
         with self._lock:
             if self._session is not None:
                 return
+            if not self._path.exists():
+                raise ConfigError(
+                    f"the answer reader's model {self._path.name} is not installed; set RAG_READER=off, or train and "
+                    "export one (python -m rag.reader.train, see rag/reader/README.md)")
             import onnxruntime as ort
 
             from rag.reader.tokenizer import E5Tokenizer

