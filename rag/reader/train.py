@@ -20,7 +20,7 @@ Loss: listwise softmax cross-entropy over answerable groups + 0.5 x per-sentence
 AdamW lr 3e-5, 10% warm-up then linear decay over ``--steps``, stopped at ``--minutes``; fp32 (bf16 autocast
 measured 13x SLOWER here: these CPUs have AVX2 but no bf16 instructions), 2 threads, seed 13.
 
-The shipped model: see ``rag/reader/README.md`` (command, wall time on 2 cores, dev numbers).
+Runs, wall time on 2 cores and dev/test numbers: ``rag/reader/README.md``.
 """
 
 from __future__ import annotations
