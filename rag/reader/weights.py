@@ -120,12 +120,8 @@ class E5File:
             norm[cp] = "".join(chr(c) for c in outs)
         return Vocabulary(pieces, scores, bos, eos, pad, unk, norm)
 
-    def _rows(self, tensor: Tensor) -> int:
-        return tensor.count // self._row_width(tensor)
-
     def _row_width(self, tensor: Tensor) -> int:
-        if tensor.name in ("emb.word",):
-            return self.shape.hidden
+        # Rows are output units: the FFN's down-projection reads ff inputs, every other matrix hidden ones.
         if tensor.name.endswith(".fo.w"):
             return self.shape.ff
         return self.shape.hidden
