@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    reader: Literal["on", "off"] = Field(
+        "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
+    )
+    reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
 
     # Answering
     llm_base_url: str | None = Field(

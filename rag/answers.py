@@ -50,6 +50,8 @@ class Answer:
     mode: str = "extractive"
     notice: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # The answer reader's probability that the quoted sentence answers the question (None: reader off).
+    confidence: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -22,6 +22,8 @@ from rag.answers import Answer, AnswerChunk, Passage
 from rag.duplicates import CopyFilter, with_copies
 from rag.evidence import answer_type, rank_evidence
 from rag.extractive import ExtractiveAnswerer
+from rag.reader.reader import AnswerReader
+from rag.reader.rerank import EvidenceReader
 from rag.retrieval import KeywordScorer, Retriever
 from rag.vectors import SentenceVectors
 
@@ -45,6 +47,8 @@ class Assistant:
         self._retriever = Retriever(settings, self._catalog, self._store, self._embedder, self._sentences)
         self._extractive = ExtractiveAnswerer()
         self._copies = CopyFilter()
+        # The reader loads its model on its first question (or EvidenceReader.warm_up), so cold start stays fast.
+        self._evidence_reader = EvidenceReader(AnswerReader(settings.reader_threads)) if settings.reader == "on" else None
         self._generator = None
         if settings.llm_enabled:
             from rag.generation import LLMAnswerer
@@ -118,7 +122,12 @@ class Assistant:
                                  self.settings.keyword_weight, answer_type(question, language),
                                  self.settings.answer_type_bonus)
         titles = self._catalog.titles([p.source for p in passages])
-        extractive = self._extractive.run(question, language, evidence, passages, titles)
+        reading = None
+        if self._evidence_reader is not None:
+            t_read = time.perf_counter()
+            reading = self._evidence_reader.run(question, language, evidence, passages)
+            timings["reader_s"] = time.perf_counter() - t_read
+        extractive = self._extractive.run(question, language, evidence, passages, titles, reading)
         timings["evidence_s"] = time.perf_counter() - t1
         if not use_llm:
             yield from _stream_text(extractive)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rag.answers import Answer, Citation, Passage
 from rag.evidence import Evidence, numbers_in
+from rag.reader.rerank import Reading
 
 ABSTENTIONS = {
     "en": "The documents don't say.",
@@ -53,10 +54,15 @@ class ExtractiveAnswerer:
         self._max = max_sentences
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
-            titles: dict[str, str]) -> Answer:
-        if not evidence or not self.policy.supports(question, language, evidence[0], passages[evidence[0].passage]):
+            titles: dict[str, str], reading: Reading | None = None) -> Answer:
+        if reading is not None:
+            # The reader's order and its verdict replace the cosine selector's (rag/reader/rerank.py).
+            evidence = reading.evidence
+        if not evidence or not (reading.supported if reading is not None else
+                                self.policy.supports(question, language, evidence[0], passages[evidence[0].passage])):
             return Answer(question=question, text=abstention_text(language), abstained=True,
-                          passages=passages, language=language)
+                          passages=passages, language=language,
+                          confidence=reading.probability if reading is not None else None)
         chosen = [evidence[0]]
         for candidate in evidence[1:]:
             if len(chosen) >= self._max:
@@ -65,7 +71,9 @@ class ExtractiveAnswerer:
                 chosen.append(candidate)
         # Read in document order, like the text they come from.
         chosen.sort(key=lambda e: (e.source, e.start))
-        return compose(question, language, chosen, passages, titles)
+        answer = compose(question, language, chosen, passages, titles)
+        answer.confidence = reading.probability if reading is not None else None
+        return answer
 
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],

@@ -47,6 +47,7 @@ CSS = """
 .rag-notice, .rag-error { background: #fff4e5; color: #7a4a00; border-left: 4px solid #f0a020; padding: 6px 12px;
   border-radius: 6px; }
 .rag-error { background: #fdecec; color: #8a1c1c; border-left-color: #d93b3b; }
+.rag-confidence { color: var(--neutral-500); font-size: 0.8em; margin-top: 4px; }
 #chat a[href^="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }
 .rag-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
   background: var(--background-fill-secondary); }

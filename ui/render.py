@@ -36,7 +36,8 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     """Chat markdown for a finished answer: linked ``[n]`` markers, a notice box, abstentions greyed."""
     notice = f'<div class="rag-notice">⚠ {_html_lines(answer.notice)}</div>\n\n' if answer.notice else ""
     if answer.abstained:
-        return notice + f'<div class="rag-abstain"><b>No answer</b> · {_html_lines(answer.text)}</div>'
+        return (notice + f'<div class="rag-abstain"><b>No answer</b> · {_html_lines(answer.text)}</div>'
+                + confidence_html(answer))
     cited = {c.n for c in answer.citations}
     parts: list[str] = []
     last = 0
@@ -48,7 +49,14 @@ def answer_markdown(answer: Answer, turn: int) -> str:
         parts.append(f"[\\[{n}\\]](#{anchor(turn, n)})")
         last = match.end()
     parts.append(escape_markdown(answer.text[last:]))
-    return notice + "".join(parts)
+    return notice + "".join(parts) + confidence_html(answer)
+
+
+def confidence_html(answer: Answer) -> str:
+    """A small grey line with the answer reader's probability that the quote answers (nothing when off)."""
+    if answer.confidence is None:
+        return ""
+    return f'\n\n<div class="rag-confidence">reader confidence {answer.confidence:.0%}</div>'
 
 
 def error_html(message: str) -> str:
@@ -112,6 +120,7 @@ def api_payload(answer: Answer) -> dict:
         "mode": answer.mode,
         "notice": answer.notice,
         "language": answer.language,
+        "confidence": answer.confidence,
     }
 
 

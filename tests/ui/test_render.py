@@ -131,3 +131,11 @@ def test_status_names_the_answer_mode_escaped():
 def test_errors_show_their_message_verbatim():
     out = error_html("the limit is 2000 (RAG_MAX_QUESTION_CHARS) <b>")
     assert 'class="rag-error"' in out and "(RAG_MAX_QUESTION_CHARS) &lt;b&gt;" in out
+
+
+def test_reader_confidence_is_a_small_line_and_absent_when_the_reader_is_off():
+    answer = Answer(question="q", text="x [1]", abstained=False, citations=[CITATION], confidence=0.874)
+    assert '<div class="rag-confidence">reader confidence 87%</div>' in answer_markdown(answer, turn=1)
+    assert api_payload(answer)["confidence"] == 0.874
+    answer.confidence = None
+    assert "rag-confidence" not in answer_markdown(answer, turn=1)
