@@ -31,8 +31,10 @@ SEED_QUESTIONS = ["Who led the Meta delegation?", "Combien d'internautes compte 
                   "Hội nghị an ninh mạng ASEAN được tổ chức ở đâu?", "What was Meta's revenue in 2023?"]
 
 
-def run_soak(data_dir: Path, workdir: Path, seconds: float, env: dict[str, str], readers: int = 4) -> dict:
-    """Run the soak on ``data_dir`` (``seeds/`` already indexed); returns its numbers and every error."""
+def run_soak(data_dir: Path, workdir: Path, seconds: float, env: dict[str, str], readers: int = 4,
+             removals: int = 0) -> dict:
+    """Run the soak on ``data_dir`` (``seeds/`` already indexed) for ``seconds`` of writing and at least
+    ``removals`` removed files; returns its numbers and every error."""
     texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.iterdir()}
     removed_at: dict[str, float] = {}
     added: list[str] = []
@@ -43,7 +45,7 @@ def run_soak(data_dir: Path, workdir: Path, seconds: float, env: dict[str, str],
     try:
         askers = [AskerProcess(data_dir, env, workdir / f"asker{n}.log") for n in range(readers)]
         writer = subprocess.Popen([sys.executable, "-m", "tests.reliability.workers", "churn", str(data_dir),
-                                   str(workdir / "churn"), str(seconds)],
+                                   str(workdir / "churn"), str(seconds), str(removals)],
                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         done = threading.Event()
 

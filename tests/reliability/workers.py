@@ -2,7 +2,7 @@
 data directory and talks JSON lines, so the parent sees what a separate program would.
 
     python -m tests.reliability.workers ask DATA_DIR      # one question per stdin line -> one JSON answer line
-    python -m tests.reliability.workers churn DATA_DIR FOLDER SECONDS   # add/remove files, one JSON event a line
+    python -m tests.reliability.workers churn DATA_DIR FOLDER SECONDS [REMOVALS]   # add/remove files
 
 ``ask`` prints ``{"ready": true}`` once open, then for each question ``{"question", "started", "text",
 "citations": [{source, start, end, quote}], "error"}``; ``churn`` prints ``{"added"|"removed": name, "at"}``
@@ -52,8 +52,9 @@ def ask(data_dir: str) -> int:
     return 0
 
 
-def churn(data_dir: str, folder: str, seconds: float) -> int:
-    """Add a new file, and once three are live remove the oldest, until ``seconds`` have passed."""
+def churn(data_dir: str, folder: str, seconds: float, removals: float = 0) -> int:
+    """Add a new file, and once three are live remove the oldest, until ``seconds`` have passed and at
+    least ``removals`` files were removed."""
     from rag import Assistant
 
     assistant = Assistant(data_dir=data_dir)
@@ -62,7 +63,8 @@ def churn(data_dir: str, folder: str, seconds: float) -> int:
     live: list[str] = []
     deadline = time.monotonic() + seconds
     i = 0
-    while time.monotonic() < deadline:
+    removed = 0
+    while time.monotonic() < deadline or removed < removals:
         name = churn_name(i)
         (root / name).write_text(churn_text(i), encoding="utf-8")
         report = assistant.add([root / name], waiting=lambda pid: None)
@@ -71,12 +73,13 @@ def churn(data_dir: str, folder: str, seconds: float) -> int:
             return 1
         print(json.dumps({"added": name, "at": time.time()}), flush=True)
         live.append(name)
-        if len(live) > 3:
+        if len(live) > 2:
             oldest = live.pop(0)
             if not assistant.remove(oldest):
                 print(json.dumps({"error": f"{oldest} was not indexed"}), flush=True)
                 return 1
             print(json.dumps({"removed": oldest, "at": time.time()}), flush=True)
+            removed += 1
         i += 1
     print(json.dumps({"done": True}), flush=True)
     return 0
@@ -84,4 +87,4 @@ def churn(data_dir: str, folder: str, seconds: float) -> int:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    sys.exit(ask(*rest) if command == "ask" else churn(rest[0], rest[1], float(rest[2])))
+    sys.exit(ask(*rest) if command == "ask" else churn(rest[0], rest[1], *map(float, rest[2:])))
