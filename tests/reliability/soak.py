@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from tests.reliability.harness import RAG, ROOT, SEEDS, index_problems
