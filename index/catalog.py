@@ -3,7 +3,9 @@
 Chroma holds the vectors; this file is the source of truth for what is indexed. A document is
 written here as ``pending`` before its vectors go to Chroma and flipped to ``ready`` after, so a crash
 in between leaves a marker that ``Ingestor`` repairs on the next run. Readers only see ``ready``
-documents. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
+documents. Every change to what readers see bumps ``generation`` (in the ``meta`` table, in the same
+transaction), so a process that caches anything about the index (Chroma's in-memory HNSW above all)
+learns from one read that another process changed it. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
 the collection without being rebuilt or held in memory.
 """
 
@@ -54,7 +56,11 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+_BUMP = ("INSERT INTO meta VALUES ('generation', '1') "
+         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)")
 
 
 @dataclass(frozen=True)
@@ -94,11 +100,12 @@ class Catalog:
             self._conn.close()
 
     # -- writes -------------------------------------------------------------------------------
-    def stage(self, document: Document, chunks: list[Chunk]) -> None:
-        """Replace any earlier version of the document with this one, marked ``pending``."""
+    def stage(self, document: Document, chunks: list[Chunk]) -> int:
+        """Replace any earlier version of the document with this one, marked ``pending``; the generation after."""
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM chunks WHERE source = ?", (document.source,))
-            self._conn.execute("DELETE FROM documents WHERE source = ?", (document.source,))
+            replaced = self._conn.execute("DELETE FROM documents WHERE source = ?", (document.source,)).rowcount
+            generation = self._bump() if replaced else self._generation()
             self._conn.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
                 (
@@ -110,15 +117,29 @@ class Catalog:
                 'INSERT INTO chunks (id, source, ordinal, start, "end", text, language) VALUES (?, ?, ?, ?, ?, ?, ?)',
                 [(c.id, c.source, c.ordinal, c.start, c.end, c.text, c.language) for c in chunks],
             )
+        return generation
 
     def set_state(self, source: str, state: str) -> None:
         with self._lock:
             self._conn.execute("UPDATE documents SET state = ? WHERE source = ?", (state, source))
 
-    def delete(self, source: str) -> None:
+    def mark_ready(self, sources: list[str]) -> int:
+        """Make the staged documents visible to readers, all at once; the generation after."""
+        with self._lock, self._transaction():
+            self._conn.executemany("UPDATE documents SET state = 'ready' WHERE source = ?", [(s,) for s in sources])
+            return self._bump() if sources else self._generation()
+
+    def delete(self, source: str) -> int:
+        """Drop every row of a document; the generation after."""
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM chunks WHERE source = ?", (source,))
             self._conn.execute("DELETE FROM documents WHERE source = ?", (source,))
+            return self._bump()
+
+    def generation(self) -> int:
+        """How many times what readers see has changed (0 for a new catalog): one indexed read."""
+        with self._lock:
+            return self._generation()
 
     # -- reads --------------------------------------------------------------------------------
     def state_of(self, source: str) -> tuple[str, str] | None:
@@ -213,6 +234,13 @@ class Catalog:
 
     def _transaction(self):
         return _Transaction(self._conn)
+
+    def _generation(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self) -> int:
+        return self._conn.execute(_BUMP).fetchone()[0]
 
 
 class _Transaction:

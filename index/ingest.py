@@ -6,16 +6,23 @@ memory: documents are staged until they hold ``embed_batch`` chunks between them
 are embedded together and written to Chroma in one call (small documents would otherwise pay an
 embedding call and two Chroma writes each, ~40% on top of the embedding itself). Each document is
 written to the catalog as ``pending`` first and marked ``ready`` once its vectors are in Chroma, so a
-crash leaves nothing half-visible and the next run (or ``repair``) finishes the job. Within a process
-one batch is written or one document removed at a time; readers never wait for that. When someone
+crash leaves nothing half-visible and the next run (or ``repair``) finishes the job. When someone
 watches (a ``progress`` callback), the chunks to embed are counted first, by a quick read of every file,
 so that progress is measured in the slow part: chunks embedded.
+
+One writer at a time per data directory: ``run``, ``remove`` and ``repair`` hold ``ingest.lock`` (an OS
+lock, see index/locks.py) from start to end, in any process or thread; a second writer waits for the
+first, after telling ``waiting`` (by default a line on stderr) the pid it waits for. So whatever is
+unfinished when a writer starts was left by one that died, and repairing it deletes nobody's work.
+Readers never wait for writers.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +32,7 @@ from index.documents import Chunk, Document
 from index.embedding import Embedder
 from index.errors import InputError
 from index.loading import iter_files, load_document
+from index.locks import FileLock, Waiting
 from index.settings import Settings
 from index.store import VectorStore
 
@@ -75,15 +83,18 @@ class Ingestor:
         self._catalog = catalog
         self._store = store
         self._embedder = embedder
-        # One batch is written or one document removed at a time in this process, and a run's repair
-        # must not delete what another run has staged but not written yet (two uploads at once in the UI).
-        self._lock = threading.Lock()
-        self._in_flight: set[str] = set()
+        self._lock = FileLock(settings.data_dir / "ingest.lock")
+        self._held = threading.local()
 
-    def run(self, paths: list[str | Path], progress: Progress | None = None, names: list[str] | None = None) -> IngestReport:
+    def run(self, paths: list[str | Path], progress: Progress | None = None, names: list[str] | None = None,
+            waiting: Waiting | None = None) -> IngestReport:
         """Index files and folders; ``names`` gives citation ids for single files (uploads keep their name)."""
-        with self._lock:
-            self._repair()
+        with self._writer(waiting) as outermost:
+            if outermost:  # else this thread's own run, which holds the lock, has staged the unfinished rows
+                self._repair()
+            return self._run(paths, progress, names)
+
+    def _run(self, paths: list[str | Path], progress: Progress | None, names: list[str] | None) -> IngestReport:
         report = IngestReport()
         files = list(iter_files(paths)) if names is None else [Path(p) for p in paths]
         if names is not None and len(names) != len(files):
@@ -95,83 +106,97 @@ class Ingestor:
         # embedding's; only asked for when someone watches.
         total = self._chunks_to_embed(files, names, max_bytes) if progress else 0
         tracker = _Tracker(progress, len(files), total)
-        try:
-            for done, path in enumerate(files):
-                source = names[done] if names is not None else path.name
-                tracker.reading(done, _printable(source))
-                try:
-                    document = load_document(path, max_bytes=max_bytes, source=source)
-                    source = document.source
-                except InputError as exc:
-                    report.failed[_printable(source)] = str(exc)
-                    continue
-                with self._lock:
-                    previous = self._catalog.state_of(source)
-                    # Staged by this run or another one of this process: pending until its batch is written.
-                    unchanged = previous == ("ready", document.sha256) or (
-                        previous == ("pending", document.sha256) and source in self._in_flight)
-                    if source in seen and not unchanged:
-                        where = "" if names is not None else f" ({seen[source]}, not {path})"
-                        report.failed[source] = (f"{source}: a different file with this name was already indexed "
-                                                 f"in this run{where}; file names are citation ids: rename one of them")
-                        continue
-                    seen.setdefault(source, path)
-                    if unchanged:
-                        report.skipped.append(source)
-                        continue
-                    chunks = chunk_document(document, self._settings.chunk_chars)
-                    if not chunks:
-                        report.failed[source] = f"{source}: no sentences found; add some text with words, or leave the file out"
-                        continue
-                    self._stage(document, chunks, replaces=previous is not None)
-                    staged.append((document, chunks))
-                    report.chunks_embedded += len(chunks)
-                    tracker.staged(len(chunks))
-                    if sum(len(chunks) for _, chunks in staged) >= self._settings.embed_batch:
-                        self._write(staged, tracker.embedded)
-                (report.updated if previous else report.added).append(source)
-            with self._lock:
-                tracker.reading(len(files), tracker.current)
+        # Whatever is still staged when a run is cut off stays pending for the next run's repair.
+        for done, path in enumerate(files):
+            source = names[done] if names is not None else path.name
+            tracker.reading(done, _printable(source))
+            try:
+                document = load_document(path, max_bytes=max_bytes, source=source)
+                source = document.source
+            except InputError as exc:
+                report.failed[_printable(source)] = str(exc)
+                continue
+            previous = self._catalog.state_of(source)
+            # Staged earlier in this run: pending until its batch is written.
+            unchanged = previous == ("ready", document.sha256) or (
+                previous == ("pending", document.sha256) and any(d.source == source for d, _ in staged))
+            if source in seen and not unchanged:
+                where = "" if names is not None else f" ({seen[source]}, not {path})"
+                report.failed[source] = (f"{source}: a different file with this name was already indexed "
+                                         f"in this run{where}; file names are citation ids: rename one of them")
+                continue
+            seen.setdefault(source, path)
+            if unchanged:
+                report.skipped.append(source)
+                continue
+            chunks = chunk_document(document, self._settings.chunk_chars)
+            if not chunks:
+                report.failed[source] = f"{source}: no sentences found; add some text with words, or leave the file out"
+                continue
+            self._stage(document, chunks, replaces=previous is not None)
+            staged.append((document, chunks))
+            report.chunks_embedded += len(chunks)
+            tracker.staged(len(chunks))
+            if sum(len(chunks) for _, chunks in staged) >= self._settings.embed_batch:
                 self._write(staged, tracker.embedded)
-        finally:
-            # Whatever is still staged was cut off: it stays pending for the next run's repair.
-            with self._lock:
-                self._in_flight.difference_update(d.source for d, _ in staged)
+            (report.updated if previous else report.added).append(source)
+        tracker.reading(len(files), tracker.current)
+        self._write(staged, tracker.embedded)
         tracker.reading(len(files), "")
         return report
 
-    def remove(self, source: str) -> bool:
+    def remove(self, source: str, waiting: Waiting | None = None) -> bool:
         """Delete a document from Chroma and the catalog; False when it was not indexed."""
-        with self._lock:
+        with self._writer(waiting):
             if self._catalog.state_of(source) is None:
                 return False
             self._catalog.set_state(source, "deleting")
             self._store.delete_source(source)
-            self._catalog.delete(source)
+            self._store.generation = self._catalog.delete(source)
             return True
 
-    def repair(self) -> list[str]:
+    def repair(self, waiting: Waiting | None = None) -> list[str]:
         """Finish what an interrupted ingest or removal left: drop pending and half-deleted documents."""
-        with self._lock:
+        with self._writer(waiting):
             return self._repair()
+
+    @contextmanager
+    def _writer(self, waiting: Waiting | None) -> Iterator[bool]:
+        """Hold the data directory's writer lock, with a Chroma client that has every earlier writer's
+        vectors (see ``VectorStore.reopen``: writing through a stale one would lose theirs). A thread
+        that already holds it (a progress callback that removes a document) goes on; yields whether
+        this is the outermost hold."""
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield False
+            finally:
+                self._held.depth -= 1
+            return
+        with self._lock.exclusive(waiting or _say_waiting):
+            generation = self._catalog.generation()
+            if generation != self._store.generation:
+                self._store.reopen(generation)
+            self._held.depth = 1
+            try:
+                yield True
+            finally:
+                self._held.depth = 0
 
     def _repair(self) -> list[str]:
         repaired = []
         for source, _state in self._catalog.unfinished():
-            if source in self._in_flight:
-                continue
             self._store.delete_source(source)
-            self._catalog.delete(source)
+            self._store.generation = self._catalog.delete(source)
             repaired.append(source)
         return repaired
 
     def _stage(self, document: Document, chunks: list[Chunk], replaces: bool) -> None:
         """Put the document in the catalog as pending; a new version of a document drops its old vectors."""
-        self._catalog.stage(document, chunks)
+        self._store.generation = self._catalog.stage(document, chunks)
         if replaces:
             # A source the catalog never had has no vectors: staging comes before any vector write.
             self._store.delete_source(document.source)
-        self._in_flight.add(document.source)
 
     def _chunks_to_embed(self, files: list[Path], names: list[str] | None, max_bytes: int) -> int:
         """How many chunks ``run`` will embed for ``files``: unreadable and unchanged files count none."""
@@ -205,9 +230,8 @@ class Ingestor:
                 offset += len(chunk.sentences)
         if chunks:
             self._store.add(chunks, per_chunk)
-        for document, _ in live:
-            self._catalog.set_state(document.source, "ready")
-        self._in_flight.difference_update(d.source for d, _ in staged)
+        # This writer's client has just written them: its view stays current (no reopen).
+        self._store.generation = self._catalog.mark_ready([d.source for d, _ in live])
         staged.clear()
 
 
@@ -234,6 +258,10 @@ class _Tracker:
             # The count made up front can fall short when a file changes on disk meanwhile.
             total = max(self._chunks_total, self._staged)
             self._progress(IngestProgress(self._embedded, total, self._files_done, self._files_total, self.current))
+
+
+def _say_waiting(pid: int | None) -> None:
+    print(f"waiting for another indexing process{f' (pid {pid})' if pid else ''}", file=sys.stderr, flush=True)
 
 
 def _printable(name: str) -> str:

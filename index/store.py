@@ -13,23 +13,39 @@ read path takes ~0.5 s off every ``rag ask``.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 
 import numpy as np
 
 from index.documents import Chunk
 from index.errors import BackendError
+from index.locks import FileLock
 from index.settings import Settings
 
 _SPACE = {"hnsw": {"space": "cosine"}}
+_STALE = "Error finding id"  # Chroma's message when its in-memory index lacks an id (see ``reopen``)
 
 
 class VectorStore:
     """Chunk and sentence vectors keyed by id, grouped by document source for deletion."""
 
     def __init__(self, settings: Settings):
+        self._settings = settings
+        self._embedded = not settings.chroma_host
+        # Writes exclude loads of the index files (see ``reopen``); a server needs none of this.
+        self._files_lock = FileLock(settings.data_dir / "chroma.lock") if self._embedded else None
+        self._lock = threading.Lock()
+        self._writers = None
+        self.generation: int | None = None
+        """The catalog generation this client's view of the collections reflects (set by its owners)."""
+        with self._loading():
+            self._open()
+
+    def _open(self) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        settings = self._settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if settings.chroma_host:
@@ -49,10 +65,38 @@ class VectorStore:
                 f"{settings.collection}_sentences", configuration=_SPACE, embedding_function=None
             )
             self.max_batch = self._client.get_max_batch_size()
+            # Chroma loads a collection's HNSW files on first use: do it now, under ``_loading``.
+            for collection in (self._chunks, self._sentences):
+                collection.get(limit=1, include=["embeddings"])
         except Exception as exc:  # chromadb raises many unrelated types for one cause: it is unreachable
             raise BackendError(f"cannot open the vector store ({_describe(settings)}): {exc}") from None
-        self._writers = None
-        self._lock = threading.Lock()
+
+    def reopen(self, generation: int | None = None) -> None:
+        """Drop what this process holds in memory of an embedded store and read it again from disk.
+
+        Chroma's embedded ``PersistentClient`` is not process-safe: each process keeps its own HNSW index
+        in memory, loaded once, and never sees another process's writes to it (chroma-core/chroma#2399,
+        #3769: "Chroma is not process-safe", use a server; #3792: a second process's queries keep the
+        old index while ``get`` already sees the new rows). When the two disagree, reads that join them
+        fail with "Error finding id" (the HNSW index lacks an id the metadata has: chroma-core/chroma
+        #4460). A new client is not enough either: clients of one path share a ``System`` cached per
+        path in ``SharedSystemClient`` (chroma-core/chroma#2536, #3792), so the old client is closed
+        first (its ``System`` stops when no other client holds it) and, if this process still caches
+        one for the path, the cache is cleared (``clear_system_cache``, which does not stop anything).
+        A writer must do this too before writing, or its stale index would be persisted over the newer
+        one on disk (MemPalace/mempalace#2002). With a Chroma server there is one owner: nothing to do.
+        """
+        if self._embedded:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            with self._loading(), self._lock:
+                identifier = self._client._identifier
+                self._client.close()
+                if identifier in SharedSystemClient._identifier_to_system:
+                    SharedSystemClient.clear_system_cache()
+                self._writers = None
+                self._open()
+        self.generation = generation
 
     def add(self, chunks: list[Chunk], sentence_vectors: list[np.ndarray]) -> None:
         """Store chunks given the vectors of their sentences (one array per chunk, one row per sentence)."""
@@ -64,38 +108,37 @@ class VectorStore:
             for (start, end), vector in zip(chunk.sentences, vectors, strict=True):
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 sentence_nodes.append(_node(f"{chunk.id}@{start}", text, vector, chunk, start, end))
-        sentence_store, chunk_store = self._llama_stores()
-        with self._guard("add vectors"):
+        with self._writing(), self._guard("add vectors"):
+            sentence_store, chunk_store = self._llama_stores()
             for store, nodes in ((sentence_store, sentence_nodes), (chunk_store, chunk_nodes)):
                 for i in range(0, len(nodes), self.max_batch):
                     store.add(nodes[i : i + self.max_batch])
 
     def delete_source(self, source: str) -> None:
-        sentence_store, chunk_store = self._llama_stores()
-        with self._guard("delete vectors"):
+        with self._writing(), self._guard("delete vectors"):
+            sentence_store, chunk_store = self._llama_stores()
             chunk_store.delete(ref_doc_id=source)
             sentence_store.delete(ref_doc_id=source)
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` chunks closest to ``vector``: ``(chunk id, cosine)``."""
-        with self._guard("query"):
-            result = self._chunks.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        result = self._read("query", lambda: self._chunks.query(
+            query_embeddings=[vector.tolist()], n_results=k, include=["distances"]))
         # In cosine space distance = 1 - cosine; an empty collection returns no ids.
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def chunk_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        with self._guard("get vectors"):
-            got = self._chunks.get(ids=ids, include=["embeddings"])
+        got = self._read("get vectors", lambda: self._chunks.get(ids=ids, include=["embeddings"]))
         return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
     def sentence_vectors(self, chunk_ids: list[str]) -> list[tuple[str, int, int, np.ndarray]]:
         """``(chunk id, start, end, vector)`` of every sentence of the given chunks."""
         if not chunk_ids:
             return []
-        with self._guard("get sentence vectors"):
-            got = self._sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings", "metadatas"])
+        got = self._read("get sentence vectors", lambda: self._sentences.get(
+            where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings", "metadatas"]))
         return [(m["chunk_id"], int(m["start"]), int(m["end"]), np.asarray(e, dtype=np.float32))
                 for m, e in zip(got["metadatas"], got["embeddings"])]
 
@@ -107,8 +150,7 @@ class VectorStore:
         """
         if not sentence_ids:
             return {}
-        with self._guard("get sentence vectors"):
-            got = self._sentences.get(ids=sentence_ids, include=["embeddings"])
+        got = self._read("get sentence vectors", lambda: self._sentences.get(ids=sentence_ids, include=["embeddings"]))
         return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
     def ids_for(self, source: str) -> list[str]:
@@ -132,6 +174,33 @@ class VectorStore:
 
     def _guard(self, action: str):
         return _Guard(self._lock, action, self.location)
+
+    def _loading(self):
+        """No writer rewrites an embedded store's files while this process loads them; creating them
+        is a write (two processes creating one store at once collide in Chroma's schema migrations)."""
+        if not self._embedded:
+            return nullcontext()
+        if (self._settings.chroma_dir / "chroma.sqlite3").exists():
+            return self._files_lock.shared()
+        return self._files_lock.exclusive()
+
+    def _writing(self):
+        """Exclusive use of an embedded store's files: a write may persist the HNSW index files."""
+        return self._files_lock.exclusive() if self._embedded else nullcontext()
+
+    def _read(self, action: str, read):
+        """``read()``; when another process wrote vectors since this client loaded its index, which the
+        catalog generation only catches on the next question, the index is read again and ``read``
+        retried once (a question that started just before a writer made its documents ready)."""
+        try:
+            with self._guard(action):
+                return read()
+        except BackendError as exc:
+            if not (self._embedded and _STALE in str(exc)):
+                raise
+        self.reopen(self.generation)
+        with self._guard(action):
+            return read()
 
 
 def _node(node_id: str, text: str, vector: np.ndarray, chunk: Chunk, start: int, end: int):

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from index.embedding import make_embedder
 from index.errors import InputError
 from index.ingest import IngestReport, Ingestor, Progress
 from index.language import detect_language
+from index.locks import Waiting
 from index.settings import Settings
 from index.store import VectorStore
 from rag.answers import Answer, AnswerChunk, Passage
@@ -40,7 +42,11 @@ class Assistant:
             settings = settings.model_copy(update={**overrides, **({"data_dir": Path(data_dir)} if data_dir else {})})
         self.settings = settings
         self._catalog = Catalog(settings.catalog_path)
+        # Read before opening the store, so a write in between makes the first question reopen it.
+        self._generation = self._catalog.generation()
         self._store = VectorStore(settings)
+        self._store.generation = self._generation
+        self._sync_lock = threading.Lock()
         self._embedder = make_embedder(settings)
         self._ingestor = Ingestor(settings, self._catalog, self._store, self._embedder)
         self._sentences = SentenceVectors(self._embedder, self._store)
@@ -57,15 +63,17 @@ class Assistant:
 
     # -- documents ----------------------------------------------------------------------------
     def add(self, paths: list[str | Path] | str | Path, progress: Progress | None = None,
-            names: list[str] | None = None) -> IngestReport:
-        """Index files and folders; unchanged files are skipped, changed ones replaced."""
+            names: list[str] | None = None, waiting: Waiting | None = None) -> IngestReport:
+        """Index files and folders; unchanged files are skipped, changed ones replaced. While another
+        process indexes into the same data directory this waits for it, after calling ``waiting(pid)``
+        (default: a "waiting for another indexing process" line on stderr)."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        return self._ingestor.run(list(paths), progress=progress, names=names)
+        return self._ingestor.run(list(paths), progress=progress, names=names, waiting=waiting)
 
-    def remove(self, source: str) -> bool:
+    def remove(self, source: str, waiting: Waiting | None = None) -> bool:
         """Delete a document (by file name) from every index; False if it was not there."""
-        return self._ingestor.remove(source)
+        return self._ingestor.remove(source, waiting=waiting)
 
     def documents(self) -> list[DocumentInfo]:
         return self._catalog.documents()
@@ -78,6 +86,7 @@ class Assistant:
                  mode: str | None = None) -> list[Passage]:
         """The passages ``ask`` would answer from, without answering (for evals and benchmarks)."""
         question = self._validate(question)
+        self._sync()
         return self._retriever.run(question, k=top_k, mode=mode, context=_context(history))
 
     def as_retriever(self, top_k: int | None = None, mode: str | None = None):
@@ -99,6 +108,7 @@ class Assistant:
                mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
         """Yield the answer as it is produced; the last piece carries the complete ``Answer``."""
         question = self._validate(question)
+        self._sync()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         language = detect_language(question)
@@ -158,6 +168,26 @@ class Assistant:
 
     def close(self) -> None:
         self._catalog.close()
+
+    def _sync(self) -> None:
+        """Catch up with other processes' writes to the data directory: one SQLite read per question.
+
+        The catalog (SQLite, WAL) always shows the latest committed state, and so do the keyword
+        statistics read from it. What this process holds in memory does not: Chroma's embedded index
+        (reopened, see ``VectorStore.reopen``) and the sentence vectors read from it (a question that
+        raced a writer may have cached vectors of a document's previous version under its new text).
+        ``token_set``'s cache maps a text to its tokens and can never be stale, so it is kept.
+        """
+        generation = self._catalog.generation()
+        if generation == self._generation:
+            return
+        with self._sync_lock:
+            if generation == self._generation:
+                return
+            if generation != self._store.generation:  # else this process's own ingest is the writer
+                self._store.reopen(generation)
+            self._sentences.clear()
+            self._generation = generation
 
     def _validate(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -123,7 +123,10 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
             files = f"file {min(p.files_done + 1, p.files_total)} of {p.files_total}: {p.current}" if p.current else "done"
             progress(share, desc=f"indexing {files} · {p.chunks_embedded} of {p.chunks_total} chunks embedded")
 
-        report = assistant.add(paths, progress=step, names=names)
+        def waiting(pid: int | None) -> None:
+            progress(0.0, desc=f"waiting for another indexing process{f' (pid {pid})' if pid else ''}")
+
+        report = assistant.add(paths, progress=step, names=names, waiting=waiting)
         for reason in report.failed.values():
             gr.Warning(reason)
         return report
@@ -190,7 +193,7 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(NO_SOURCES, elem_id="sources", max_height=720)
-        with gr.Tab("Documents"):
+        with gr.Tab("Documents") as documents_tab:
             table = gr.Dataframe(headers=DOCUMENT_HEADERS, value=document_rows(assistant.documents()),
                                  type="array", interactive=False, wrap=True, elem_id="documents",
                                  column_widths=["40%", "22%", "8%", "8%", "10%", "12%"])
@@ -205,8 +208,11 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
 
         chat_io = dict(inputs=[box, chatbot, questions, top_k], outputs=[box, chatbot, questions, sources],
                        api_visibility="private")
-        box.submit(ask, **chat_io)
-        send.click(ask, **chat_io)
+        # Another process (`rag index`, a second UI) may have added or removed documents: the counts are
+        # refreshed after every answer, the documents tab whenever it is opened.
+        refresh_status = dict(fn=lambda: status_html(assistant.status()), outputs=status, api_visibility="private")
+        box.submit(ask, **chat_io).then(**refresh_status)
+        send.click(ask, **chat_io).then(**refresh_status)
         clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
         chatbot.clear(lambda: ([], NO_SOURCES), outputs=[questions, sources], api_visibility="private")
         view = [table, choice, status]
@@ -217,6 +223,7 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
         table.select(pick, outputs=choice, api_visibility="private")
         demo.load(documents_view, outputs=view, api_visibility="private")
+        documents_tab.select(documents_view, outputs=view, api_visibility="private")
         gr.api(chat, api_name="chat")
     return demo
 

@@ -131,3 +131,19 @@ def test_concurrent_writes_and_reads(catalog):
         t.join()
     assert not errors
     assert len(catalog.documents()) == 40
+
+
+def test_generation_counts_changes_readers_can_see(tmp_path, catalog):
+    assert catalog.generation() == 0
+    doc = make_doc("a.txt", "Zebras graze at dawn.")
+    assert catalog.stage(doc, chunk_document(doc, 100)) == 0  # pending: nothing visible changed
+    assert catalog.mark_ready(["a.txt"]) == 1 == catalog.generation()
+    edited = make_doc("a.txt", "Zebras graze at dusk.")
+    assert catalog.stage(edited, chunk_document(edited, 100)) == 2  # the ready version is gone
+    assert catalog.mark_ready(["a.txt"]) == 3
+    assert catalog.mark_ready([]) == 3
+    assert catalog.delete("a.txt") == 4
+    # Another connection (another process) reads the same counter, committed with the change.
+    other = Catalog(tmp_path / "sub" / "catalog.sqlite3")
+    assert other.generation() == 4
+    other.close()

@@ -223,3 +223,31 @@ def test_answer_does_not_depend_on_unrelated_documents(tmp_path, check_citations
         check_citations(assistant, answer)
         assert "Rafael Frankel" in answer.text, (question, answer.text)
     assistant.close()
+
+
+def test_another_writer_makes_the_next_question_reopen_the_store_once(seeded_dir, tmp_path, check_citations):
+    """Two assistants on one directory stand in for two processes: the reader reopens its store after the
+    writer's change, once, and not on questions in between; the writer keeps its own (current) client."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_dir, data_dir)
+    reader, writer = Assistant(data_dir=data_dir), Assistant(data_dir=data_dir)
+    opened = reader._store._client
+    check_citations(reader, reader.ask("Who led the Meta delegation?"))
+    assert reader._store._client is opened  # nothing changed: no reload
+
+    note = tmp_path / "station.txt"
+    note.write_text("The Varga-7 research station was founded in 1807 by the explorer Ilse Varga.\n", encoding="utf-8")
+    writer_client = writer._store._client
+    assert writer.add([note]).added == ["station.txt"]
+    check_citations(writer, writer.ask("When was the Varga-7 research station founded?"))
+    assert writer._store._client is writer_client
+
+    answer = reader.ask("When was the Varga-7 research station founded?")
+    check_citations(reader, answer)
+    assert answer.citations[0].source == "station.txt"
+    reopened = reader._store._client
+    assert reopened is not opened
+    check_citations(reader, reader.ask("Who led the Meta delegation?"))
+    assert reader._store._client is reopened
+    reader.close()
+    writer.close()

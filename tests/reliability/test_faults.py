@@ -151,8 +151,11 @@ def test_sigkill_mid_folder_then_rerun_completes(tmp_path, cli_factory):
     assert all(c.source in ready for c in answer.citations), "a half-indexed document was cited"
     assistant.close()
 
+    # The dead writer held the writer lock (its pid is still in the file), and the kernel released it.
+    assert (data_dir / "ingest.lock").read_text() == str(proc.pid)
     result = cli("index", str(tmp_path / "big_folder"))
     assert result.returncode == 0, result.stderr
+    assert "waiting for another indexing process" not in result.stderr
     assert result.stdout.startswith(f"{15 - len(ready)} added, 0 updated, {len(ready)} unchanged ("), result.stdout
     final = tmp_path / "final"
     shutil.copytree(data_dir, final)

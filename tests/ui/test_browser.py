@@ -194,3 +194,40 @@ def test_an_upload_shows_one_moving_bar_with_the_file_and_chunks_embedded(page, 
         page.wait_for_timeout(100)
     assert len(seen) >= 2, f"the bar moved: {sorted(seen)}"
     expect(page.locator("#doc-status")).to_contain_text("Added: okapi_report.txt")
+
+
+def test_documents_indexed_and_removed_by_another_process_show_up(page, ui_url, ui_assistant, tmp_path,
+                                                                   subprocess_env):
+    """`rag index` / `rag remove` in another process: the next answer cites the file and updates the counts,
+    and the documents tab lists (then stops listing) it when opened, without reloading the page."""
+    import subprocess
+
+    from tests.reliability.harness import RAG
+
+    note = tmp_path / "quillon_notes.txt"
+    note.write_text("The Quillon Observatory was built in 1931 by the astronomer Mira Koss.\n", encoding="utf-8")
+    env = subprocess_env(tmp_path / "netguard.log")
+
+    def rag(*args: str) -> None:
+        result = subprocess.run([str(RAG), "--data-dir", str(ui_assistant.settings.data_dir), *args], env=env,
+                                capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+
+    page.goto(ui_url)
+    expect(page.locator("#status")).to_contain_text(f"{len(ui_assistant.documents())} documents")
+    before = len(ui_assistant.documents())
+    rag("index", str(note))
+    ask(page, "Who built the Quillon Observatory?")
+    expect(last_answer(page)).to_contain_text("Mira Koss")
+    expect(page.locator("#sources")).to_contain_text("quillon_notes.txt")
+    expect(page.locator("#status")).to_contain_text(f"{before + 1} documents")
+    open_tab(page, "Documents")
+    expect(page.locator("#documents")).to_contain_text("quillon_notes.txt")
+    shot(page, "07_indexed_elsewhere")
+
+    open_tab(page, "Chat")
+    rag("remove", "quillon_notes.txt")
+    open_tab(page, "Documents")
+    expect(page.locator("#documents")).not_to_contain_text("quillon_notes.txt")
+    expect(page.locator("#documents")).to_contain_text(META)
+    assert not (tmp_path / "netguard.log").exists()
