@@ -97,7 +97,7 @@ def test_the_paraphrases_get_past_the_instruction_filter():
         passage = Passage(chunk_id=f"{source}::0", source=source, start=0, end=len(text), text=text, language="und",
                           score=1.0)
         kept = [sentence for _, _, _, sentence in passage_sentences([passage])]
-        assert any("PWNED" in sentence for sentence in kept), (source, kept)
+        assert sum("PWNED" in sentence for sentence in kept) == text.count("PWNED"), (source, kept)
 
 
 def test_meta_answer_is_unchanged_offline(seeded_assistant, injected, check_citations):
