@@ -125,9 +125,10 @@ def test_a_real_llm_answer_over_english_text_is_the_models_own_and_verified(stat
 
 def test_a_real_llm_answer_over_the_seeds_shows_only_verified_sentences(seeded_dir, llm_server, deltas,
                                                                         check_citations):
-    # Vietnamese passages and an English question: the tiny model rarely writes anything they support, so
-    # what is pinned is the rule, whichever way it goes: each sentence shown with a checked citation or
-    # dropped, and the offline answer (with the reason) only when nothing survived.
+    # Vietnamese passages and an English question: the tiny model writes nothing they support, so what is
+    # pinned is the rule, whichever way the checker decides: each sentence shown with a citation the checker
+    # accepts or dropped, and the offline answer (with the reason) only when nothing survived. Today the
+    # checker wrongly accepts what the model writes here (see the xfail below).
     question = "Who led the Meta delegation?"
     assistant, answer, pieces, raw = _ask(seeded_dir, llm_server, question, deltas)
     assert len(deltas) > 1, "the server's reply came in one piece"
@@ -139,3 +140,16 @@ def test_a_real_llm_answer_over_the_seeds_shows_only_verified_sentences(seeded_d
         assert "no claim its passages support" in answer.notice
         assert answer.text == assistant.ask(question, use_llm=False).text
     assistant.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known wrong: the claim checker accepts this sentence, which states nothing the passages say, as supported "
+    "by the Meta passage (its e5 cosine clears the bar); the evals11 branch recalibrates rag/citations.py"))
+def test_what_the_model_wrote_about_meta_is_not_accepted_as_supported(seeded_assistant):
+    # SmolLM2-135M's reply (temperature 0) to the question above, verbatim; checked here without the server
+    # so the case does not depend on the model writing it again.
+    claim = "The answer is: The CEO of the company, who was also a member of the team that created the Meta platform."
+    passages = seeded_assistant.retrieve("Who led the Meta delegation?", top_k=2)
+    embedder = make_embedder(seeded_assistant.settings)
+    checker = CitationChecker(embedder, SentenceVectors(embedder, VectorStore(seeded_assistant.settings)))
+    assert checker.check(claim, list(range(1, len(passages) + 1)), passages) == []
