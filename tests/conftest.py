@@ -36,6 +36,9 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+# With CI set, any skipped test fails the run (tests/ci_skips.py says why and which).
+pytest_plugins = ["tests.ci_skips"]
+
 _spec = importlib.util.spec_from_file_location("rag_tests_netguard", NETGUARD_DIR / "sitecustomize.py")
 netguard = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(netguard)  # installs the guard for this process

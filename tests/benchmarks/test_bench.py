@@ -48,12 +48,10 @@ def _positive(value) -> bool:
 
 def test_headline_numbers_are_present_and_sane(tiny_run):
     _, r = tiny_run
+    # Speeds and their ratios are reported, never bounded here: how fast a run is depends on the machine
+    # and its load (test_ratios_are_computed_from_the_reported_measurements checks the bookkeeping).
     for key in HEADLINE:
         assert _positive(r[key]), (key, r[key])
-    # Ratios of two timings of the same work: far outside this band means a unit or bookkeeping bug.
-    for key in HEADLINE[:3]:
-        assert 0.02 < r[key] < 50, (key, r[key])
-    assert r["cold_start_s"] < 300
     assert 50 < r["peak_rss_mb"] < 16_000
 
 

@@ -13,12 +13,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ScriptedLLM:
-    """``reply`` is the text the next completions return; ``mode`` is 'ok', 'garbage', 'slow' or 'error'."""
+    """``reply`` is the text the next completions return; ``mode`` is 'ok', 'garbage', 'slow' or 'error'.
+
+    A streamed reply goes out one word per event. With ``hold_after`` set to n, the server stops after
+    n words until ``resume`` is set, so a test can look at what the client did with the first n words
+    while the rest is provably not sent yet; ``sent`` counts the words of the current reply written so far.
+    """
 
     def __init__(self):
         self.reply = ""
         self.mode = "ok"
         self.delay = 0.0
+        self.hold_after: int | None = None
+        self.resume = threading.Event()
+        self.sent = 0
         self.requests: list[dict] = []
         owner = self
 
@@ -53,10 +61,14 @@ class ScriptedLLM:
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
                     words = owner.reply.split(" ")
+                    owner.sent = 0
                     for i, word in enumerate(words):
+                        if i == owner.hold_after:
+                            owner.resume.wait(timeout=60)
                         piece = word if i == 0 else " " + word
                         self.wfile.write(b"data: " + json.dumps(_chunk(piece)).encode() + b"\n\n")
                         self.wfile.flush()
+                        owner.sent = i + 1
                     self.wfile.write(b"data: " + json.dumps(_chunk(None, "stop")).encode() + b"\n\n")
                     self.wfile.write(b"data: [DONE]\n\n")
                     return

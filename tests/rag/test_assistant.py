@@ -106,7 +106,9 @@ def test_streaming_pieces_add_up_to_the_answer(seeded_assistant, check_citations
     assert isinstance(final, Answer)
     assert all(p.answer is None for p in pieces[:-1])
     assert "".join(p.text for p in pieces) == final.text
-    assert len(pieces) > 2  # streamed in pieces, not all at the end
+    # The offline answer is complete before its first piece and goes out word by word (the UI types it out);
+    # that LLM answers reach the user while the model is still writing is tested in test_generation.py.
+    assert len(pieces) - 1 == len(final.text.split(" "))
     check_citations(seeded_assistant, final)
     assert final.text == seeded_assistant.ask(question).text
 
@@ -135,25 +137,36 @@ def test_follow_up_question_uses_history(seeded_assistant, check_citations):
 
 
 # -- the citation invariant over varied questions -----------------------------------------------------
-# (question, language, expected substring of the answer or None = any, should abstain)
+# (question, language, a substring the answer must hold, whether it abstains). The substring is taken from
+# the one sentence that states the answer, so a right name quoted from a sentence that does not say it fails.
 VARIED = [
     ("Who led the Meta delegation?", "en", "Rafael Frankel", False),
     ("Ai dẫn đầu đoàn công tác của Meta?", "vi", "Rafael Frankel", False),
-    ("Qui dirigeait la délégation de Meta ?", "fr", None, None),
+    pytest.param("Qui dirigeait la délégation de Meta ?", "fr", "dẫn đầu", False, marks=pytest.mark.xfail(
+        strict=True, reason="known wrong: the passage saying who led it is retrieved (2nd), but the sentence "
+                            "ranking quotes other Meta sentences, one of which only names Rafael Frankel")),
     ("Combien d'internautes compte le Cambodge ?", "fr", "12", False),
     ("How many Internet users does Cambodia have?", "en", "12", False),
     ("Campuchia có bao nhiêu người sử dụng Internet?", "vi", "12 triệu", False),
     ("How many people in ASEAN use the Internet?", "en", "480 triệu", False),
     ("Khu vực ASEAN có bao nhiêu người dùng Internet?", "vi", "480 triệu", False),
-    ("Who chaired the ASEAN+3 cyber security conference?", "en", None, None),
-    ("Ai chủ trì hội nghị an ninh mạng ASEAN+3?", "vi", None, None),
-    ("What did Meta propose to the ministry?", "en", None, None),
+    pytest.param("Who chaired the ASEAN+3 cyber security conference?", "en", "chủ trì hội nghị", False,
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "known wrong: a false abstention; the passage saying Bùi Văn Nam chaired it ranks 7th, "
+                     "outside the 5 retrieved"))),
+    pytest.param("Ai chủ trì hội nghị an ninh mạng ASEAN+3?", "vi", "chủ trì hội nghị", False,
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "known wrong: the passage saying who chaired it ranks 5th and sentences are chosen from the "
+                     "top 3 passages; the answer quotes another sentence that names Bùi Văn Nam"))),
+    pytest.param("What did Meta propose to the ministry?", "en", "MOU", False, marks=pytest.mark.xfail(
+        strict=True, reason="known wrong: the passage with the MOU proposal is retrieved (2nd), but the sentence "
+                            "ranking quotes other Meta sentences")),
     ("Meta đề xuất gì với Bộ TT&TT?", "vi", "MOU", False),
     ("Who is the Vietnamese ambassador to Cambodia?", "en", "Vu Quang Minh", False),
     ("Qui est l'ambassadeur du Vietnam au Cambodge ?", "fr", "Vu Quang Minh", False),
     ("Các chuyên gia đề xuất mô hình gì để kết nối các Big Tech?", "vi", "đại sứ công nghệ", False),
-    ("What model did experts propose to connect with Big Tech?", "en", None, None),
-    ("When was the conference in Phnom Penh held?", "en", None, None),
+    ("What model did experts propose to connect with Big Tech?", "en", "đại sứ công nghệ", False),
+    ("When was the conference in Phnom Penh held?", "en", "12 décembre", False),
     ("What was Meta's revenue in 2023?", "en", None, True),
     ("What is the capital of Australia?", "en", None, True),
     ("Quelle est la recette de la tarte tatin ?", "fr", None, True),
@@ -161,19 +174,24 @@ VARIED = [
 ]
 
 
-@pytest.mark.parametrize(("question", "language", "expected", "abstains"), VARIED, ids=[v[0][:40] for v in VARIED])
+def _row_id(row) -> str:
+    return (row.values if hasattr(row, "values") else row)[0][:40]
+
+
+@pytest.mark.parametrize(("question", "language", "expected", "abstains"), VARIED, ids=[_row_id(v) for v in VARIED])
 def test_varied_questions_have_valid_citations(seeded_assistant, check_citations, question, language, expected,
                                                abstains):
+    assert (expected is None) == abstains, "every answerable row names what its answer must hold"
     answer = seeded_assistant.ask(question)
     check_citations(seeded_assistant, answer)
     assert answer.language == language
-    if abstains is not None:
-        assert answer.abstained is abstains, answer.text
+    assert answer.abstained is abstains, answer.text
     if expected is not None:
-        assert expected in answer.text
+        assert expected in answer.text, answer.text
     if not answer.abstained:
         assert answer.citations and all(c.passage is None or 0 <= c.passage < len(answer.passages)
                                          for c in answer.citations)
+        assert any(expected in c.quote for c in answer.citations), answer.citations
 
 
 # -- the write path through the API --------------------------------------------------------------------

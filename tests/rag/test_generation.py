@@ -53,6 +53,30 @@ def test_supported_marker_is_kept_and_quotes_the_supporting_sentence(assistant, 
     _valid(assistant, answer)
 
 
+def test_a_verified_sentence_reaches_the_user_while_the_llm_is_still_writing(assistant, llm):
+    # The server holds back everything after the first sentence (and the first word of the second, which
+    # is what marks the first one complete) until the test has received its piece: that piece cannot
+    # have been cut from a finished reply.
+    n, _ = _passage_with(assistant, META_QUESTION, "Rafael Frankel")
+    first = f"The Meta delegation was led by Rafael Frankel [{n}]."
+    llm.mode, llm.reply = "ok", f"{first} Meta earned 134 billion dollars in 2023 [{n}]."
+    llm.hold_after = len(first.split(" ")) + 1
+    llm.resume.clear()
+    try:
+        stream = assistant.stream(META_QUESTION)
+        piece = next(stream)
+        assert llm.sent == llm.hold_after < len(llm.reply.split(" ")), "the reply was sent whole before the piece"
+        assert piece.answer is None and piece.text == "The Meta delegation was led by Rafael Frankel. [1]"
+        llm.resume.set()
+        rest = list(stream)
+    finally:
+        llm.hold_after = None
+        llm.resume.set()
+    answer = rest[-1].answer
+    assert answer.mode == "llm" and answer.text == piece.text + "".join(p.text for p in rest) == piece.text
+    _valid(assistant, answer)
+
+
 def test_wrong_marker_is_re_pointed_to_the_passage_that_supports_the_claim(assistant, llm):
     n, passages = _passage_with(assistant, META_QUESTION, "Rafael Frankel")
     wrong = next(i for i, p in enumerate(passages, start=1) if "Rafael Frankel" not in p.text)
