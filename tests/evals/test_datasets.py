@@ -266,6 +266,62 @@ def test_mandatory_cases_present():
 
 
 # --------------------------------------------------------------------------
+# claims.jsonl: the claim checker's labelled claims
+# --------------------------------------------------------------------------
+
+CLAIMS_JSONL = DATASETS / "claims.jsonl"
+CLAIM_LABELS = {"supported", "paraphrased-supported", "role-swapped", "negated", "wrong-number", "wrong-date",
+                "unrelated"}
+
+
+@lru_cache(maxsize=1)
+def load_claims() -> tuple[dict, ...]:
+    with CLAIMS_JSONL.open(encoding="utf-8") as fh:
+        return tuple(json.loads(line) for line in fh)
+
+
+def _claim_paragraph(row: dict) -> str:
+    kind, key = row["context"].split("/", 1)
+    if kind == "xquad":
+        article, paragraph = (int(part) for part in key.split("_"))
+        return load_xquad("vi")["data"][article]["paragraphs"][paragraph]["context"]
+    assert kind == "seeds", row["context"]
+    lines = [line for line in seed_text(key).splitlines() if row["anchor"] in line]
+    assert len(lines) == 1, f"{row['id']}: anchor must be in exactly one paragraph of {key}"
+    return lines[0]
+
+
+def test_claim_set_shape():
+    rows = load_claims()
+    assert len(rows) >= 150
+    assert len({r["id"] for r in rows}) == len(rows)
+    labels = Counter(r["label"] for r in rows)
+    assert set(labels) == CLAIM_LABELS and min(labels.values()) >= 10, labels
+    assert set(Counter(r["language"] for r in rows)) == LANGUAGES
+    splits = Counter(r["split"] for r in rows)
+    assert set(splits) == {"fit", "report"} and min(splits.values()) >= 60
+    # A passage's claims stay together, so the report half is about passages the rules were not chosen on.
+    split_of = {}
+    for r in rows:
+        assert split_of.setdefault(_claim_paragraph(r), r["split"]) == r["split"], r["id"]
+
+
+def test_claims_are_about_dev_seeds_sentences_and_xquad_train_dev_articles_only():
+    splits = json.loads((XQUAD_DIR / "splits.json").read_text(encoding="utf-8"))
+    allowed = set(splits["train"]) | set(splits["dev"])
+    dev_quotes = [(s, q) for c in DEV_CASES for s, q in zip(c["sources"], c["evidence"])]
+    for row in load_claims():
+        paragraph = _claim_paragraph(row)
+        assert row["anchor"] in paragraph, row["id"]
+        kind, key = row["context"].split("/", 1)
+        if kind == "xquad":
+            title = load_xquad("vi")["data"][int(key.split("_")[0])]["title"]
+            assert title in allowed, f"{row['id']}: {title} is a test article"
+        else:
+            assert any(s == key and q in paragraph for s, q in dev_quotes), f"{row['id']}: no dev question there"
+
+
+# --------------------------------------------------------------------------
 # XQuAD copies
 # --------------------------------------------------------------------------
 
