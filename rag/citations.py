@@ -7,7 +7,7 @@ labelled claim set (``python -m evals.claims``):
 
 - every number the claim states is in the sentence (decimal commas and thousands separators normalised);
 - the claim holds no more negations (not, ne/n', không, ...) than the sentence;
-- a role the claim gives someone (led, chaired, received) is held by the same name in the sentence.
+- a role the claim gives someone (led, chaired, received) is given to the same name by the sentence.
 
 A marker that fails is re-pointed to a passage that does support the claim, or dropped; a sentence
 left with no supported citation is not shown. The citation quotes the supporting sentence exactly.
@@ -42,8 +42,8 @@ _NEGATION = re.compile(
 )
 # Roles whose holder a translation keeps but an embedding barely notices when swapped; folded words.
 _ROLES = {
-    "lead": re.compile(r"\b(?:led|leads|leading|headed|heads|chaired|chairs|presided|dirig\w*|conduit\w*|presid\w*)\b"
-                       r"|\bdan dau\b|\bchu tri\b|\btruong doan\b"),
+    "lead": re.compile(r"\b(?:led|leads|leading|headed|heads|chair\w*|presided|dirig\w*|conduit\w*|presid\w*)\b"
+                       r"|\bdan dau\b|\bchu tri\b|\bchu tich\b|\btruong doan\b"),
     "receive": re.compile(r"\b(?:received|receives|welcomed|recu\w*|accueill\w*)\b|\btiep (?:doan|don)\b"),
 }
 # "led by X", "conduite par X": the holder follows the role word.
@@ -184,14 +184,15 @@ def _holder(text: str, role: re.Pattern, names: list[str]) -> str | None:
 
 
 def _roles_agree(claim: str, folded_claim: str, folded_sentence: str) -> bool:
-    """False when claim and sentence give the same role to different names (both present in the sentence)."""
+    """False when the claim gives a role to one of two names the sentence has, and the sentence gives it to the
+    other or to nobody."""
     names = [part for part in (_found(n, folded_sentence) for n in _names(claim)) if part]
     if len(names) < 2:
         return True
     for role in _ROLES.values():
         claimed = _holder(folded_claim, role, names)
-        stated = _holder(folded_sentence, role, names)
-        if claimed and stated and claimed != stated:
+        # A sentence that names both but gives nobody the role does not say who holds it.
+        if claimed and (not role.search(folded_sentence) or _holder(folded_sentence, role, names) not in (None, claimed)):
             return False
     return True
 
