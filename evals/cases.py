@@ -122,7 +122,8 @@ def load_xquad(cache_dir: Path, limit: int | None = None, sample: int | None = N
         evidence = tuple(Evidence(source, a["text"], a["answer_start"]) for a in q_vi["answers"])
         for lang, q, kind in (("vi", q_vi, "single"), ("en", q_en, "cross-lingual")):
             cases.append(Case(f"{q['id']}:{lang}", q["question"], lang, True, answers, (source,), evidence, kind))
-    return Dataset("xquad", tuple(files), frozenset(f.name for f in files), tuple(cases))
+    return Dataset("xquad" if sample is None else "xquad-sample", tuple(files), frozenset(f.name for f in files),
+                   tuple(cases))
 
 
 def xquad_splits() -> dict[str, list[str]]:

@@ -54,6 +54,7 @@ def test_unknown_dataset():
 
 def test_xquad_sample_is_fixed_and_drawn_from_test_articles_only(tmp_path):
     sample = load("xquad-sample", tmp_path)
+    assert sample.name == "xquad-sample" and load("xquad", tmp_path).name == "xquad"
     assert len(sample.cases) == 2 * 200 and len(sample.corpus) == 240
     assert load("xquad-sample", tmp_path).cases == sample.cases
     splits = xquad_splits()
