@@ -44,7 +44,7 @@ def build(run: Run) -> dict:
             "correct": o.correct, "citations": len(supported), "supported_citations": sum(supported),
             "latency_s": round(o.latency_s, 4),
             # Every answer, right or wrong, so a false positive of the matcher can be audited.
-            "answer": None if o.answer_text is None else o.answer_text[:240],
+            "answer": o.answer_text,
         })
     return {
         "dataset": run.dataset,
