@@ -34,11 +34,12 @@ _COMPLETE = re.compile(r"[.!?…](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s+[^\s\[])
 # Runs of capitalised words ([^\W\d_] is a letter; str.isupper decides the capital, since a range such
 # as À-Ỹ also holds lower-case letters).
 _WORDS = re.compile(r"[^\W\d_][\w&-]*(?:\s+[^\W\d_][\w&-]*)*")
-# Negations, matched on folded text (see ``_fold``). Vietnamese "không gian" is space, not "not".
+# Negations, matched on lower-case text with its accents: folded, "chưa" (not yet) would be "chua" (sour).
+# Vietnamese "không gian" is space, not "not".
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot)\b|n't\b"  # en
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot)\b|n[’']t\b"  # en
     r"|\b(?:ne|jamais|aucune?)\b|\bn['’](?=\w)"  # fr
-    r"|\b(?:khong(?! gian)|chua|chang|cha)\b"  # vi
+    r"|\b(?:không(?! gian)|chưa|chẳng|chả)\b"  # vi
 )
 # Roles whose holder a translation keeps but an embedding barely notices when swapped; folded words.
 _ROLES = {
@@ -127,9 +128,9 @@ def consistent(claim: str, sentence: str) -> bool:
     """The rules, whatever the wording: same numbers, no extra negation, same role holders."""
     if not _numbers(claim) <= _numbers(sentence):
         return False
-    folded_claim, folded_sentence = _fold(claim), _fold(sentence)
-    if len(_NEGATION.findall(folded_claim)) > len(_NEGATION.findall(folded_sentence)):
+    if len(_NEGATION.findall(claim.casefold())) > len(_NEGATION.findall(sentence.casefold())):
         return False
+    folded_claim, folded_sentence = _fold(claim), _fold(sentence)
     return _roles_agree(claim, folded_claim, folded_sentence)
 
 

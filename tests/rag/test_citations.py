@@ -84,6 +84,8 @@ def test_unrelated_claim_is_unsupported(checker):
     ("Campuchia không có người sử dụng Internet.", CAMBODIA, False),
     ("Ngành an ninh không gian mạng của Campuchia có 12 triệu người.", CAMBODIA, True),  # "không gian" is no negation
     ("Cambodia has about 17 million internet users.", CAMBODIA, False),
+    ("Cái tên này đề cập đến vị chua của axít.", "Cái tên này đề cập đến vị chua của axít và -γενής -genes.", True),
+    ("Cái tên này chưa đề cập đến axít.", "Cái tên này đề cập đến vị chua của axít và -γενής -genes.", False),
     ("51.6% voted in favour.", "Mặc dù phiếu bầu là 51,6% ủng hộ Hội đồng Scotland", True),
     ("61.6% voted in favour.", "Mặc dù phiếu bầu là 51,6% ủng hộ Hội đồng Scotland", False),
 ])
