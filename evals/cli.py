@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--modes", default="hybrid,dense,keyword",
                         help="comma-separated retrieval modes, each run on every question")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
-                        help="where the eval indexes live, one folder per dataset; reused across runs, rebuilt when "
+                        help="where the eval indexes live, one folder per corpus; reused across runs, rebuilt when "
                              "the index/ code or the embedding settings change")
     parser.add_argument("--limit", type=int, default=None, help="ask only N questions, spread over the dataset")
     parser.add_argument("--out", type=Path, default=REPORTS, help="folder for <dataset>.json/.md/.png")
@@ -74,13 +74,14 @@ def _run(args) -> int:
     payloads = {}
     fingerprint = index_fingerprint(settings)
     for name in names:
-        dataset = cases.load(name, args.data_dir / name / "corpus", args.limit)
-        index_dir = args.data_dir / name / f"index-{fingerprint}"
-        for stale in (args.data_dir / name).glob("index-*"):
+        corpus = cases.corpus_of(name)
+        dataset = cases.load(name, args.data_dir / corpus / "corpus", args.limit)
+        index_dir = args.data_dir / corpus / f"index-{fingerprint}"
+        for stale in (args.data_dir / corpus).glob("index-*"):
             if stale != index_dir:
                 shutil.rmtree(stale)
         # A collection of its own keeps eval documents out of a user's shared Chroma server.
-        assistant = Assistant(data_dir=index_dir, collection=f"evals-{name}-{fingerprint}")
+        assistant = Assistant(data_dir=index_dir, collection=f"evals-{corpus}-{fingerprint}")
         try:
             result = runner.run(dataset, assistant, modes, args.top_k, args.llm, args.retrieval_only, args.quiet)
         finally:

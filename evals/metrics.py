@@ -4,12 +4,15 @@ Definitions (every ratio is ``None`` when its denominator is empty):
 
 - ``hit@1``, ``hit@5``, ``mrr``: over answerable questions, from the rank of the first retrieved passage
   whose source is a gold source (no such passage = miss, reciprocal rank 0). Ranks stop at ``top_k``.
-- ``accuracy``: answerable questions whose answer was not an abstention and contains an accepted answer,
-  compared after folding (NFKD, combining marks dropped, đ->d, casefold) and removing ``[n]`` markers.
-- ``citation_precision``: over the citations of answers to answerable questions, the share that support
-  the answer: same source as a gold evidence span and overlapping character ranges, or a quote that
-  contains an accepted answer.
-- ``citation_recall``: correct answers with at least one supporting citation, over correct answers.
+- ``accuracy``: answerable questions whose answer was not an abstention and contains an accepted answer as
+  whole words (``answer_correct``): folded (NFKD, combining marks dropped, đ->d, casefold), ``[n]`` markers
+  removed, thousands separators normalised, then compared token by token, so "2000" never matches "200".
+- ``citation_precision``: over the citations of answers (not abstentions) to answerable questions, the share
+  whose cited characters overlap a gold evidence span of the same source. Whatever the quote says: an
+  answer that quotes a sentence naming the answer elsewhere is not grounded in the gold evidence.
+- ``citation_recall``: over the answers (not abstentions) to answerable questions, the share with at least
+  one citation overlapping a gold evidence span (either of a multi-doc question's spans will do). In both
+  answer modes (extractive quotes, LLM sentences) this measures where the citations point, not what was said.
 - ``abstention_precision`` / ``abstention_recall``: the positive class is "should abstain" (unanswerable);
   both are ``None`` for a group without unanswerable questions.
 - ``false_abstentions``: answerable questions the assistant abstained on (a count).
@@ -26,6 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 _MARKER = re.compile(r"\s*\[\d+\]")
+# "12.000", "12,000", "12 000" (also with a narrow no-break space) -> "12000": groups of exactly three digits.
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?![\d]|[.,]\d)")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+# A number (with its decimal part) is one token, so "17" never contains "7" and "1.2" never contains "2".
+_TOKEN = re.compile(r"\d+(?:\.\d+)*|[^\W\d_]+|[%$€£]")
 
 METRICS = (
     "n", "answerable", "hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "citation_recall",
@@ -82,7 +90,8 @@ class Outcome:
         return not self.abstained and answer_correct(self.answer_text, self.answers)
 
     def supported(self) -> list[bool]:
-        return [citation_supports(c, self.gold_spans, self.answers) for c in self.citations]
+        """Per citation: does it overlap a gold evidence span?"""
+        return [citation_supports(c, self.gold_spans) for c in self.citations]
 
 
 def fold(text: str) -> str:
@@ -97,9 +106,22 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
 
 
-def answer_correct(text: str, answers: Iterable[str]) -> bool:
+def tokens(text: str) -> list[str]:
+    """Folded words and whole numbers of ``text`` (markers and punctuation dropped, separators normalised)."""
     folded = fold(strip_markers(text))
-    return any(fold(a) in folded for a in answers if a.strip())
+    folded = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group(0)), folded)
+    return _TOKEN.findall(_DECIMAL_COMMA.sub(".", folded))
+
+
+def contains_words(text: str, answer: str) -> bool:
+    """True when ``answer``'s tokens occur in ``text``'s tokens as one contiguous run."""
+    needle, hay = tokens(answer), tokens(text)
+    n = len(needle)
+    return n > 0 and any(hay[i:i + n] == needle for i in range(len(hay) - n + 1))
+
+
+def answer_correct(text: str, answers: Iterable[str]) -> bool:
+    return any(contains_words(text, a) for a in answers)
 
 
 def first_gold_rank(retrieved: Iterable[str], gold: Iterable[str]) -> int | None:
@@ -112,12 +134,9 @@ def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def citation_supports(citation: CitedQuote, spans: Iterable[Span], answers: Iterable[str]) -> bool:
-    """A citation supports the answer if it overlaps gold evidence or quotes an accepted answer."""
-    if any(s.source == citation.source and overlaps(citation.start, citation.end, s.start, s.end) for s in spans):
-        return True
-    quote = fold(citation.quote)
-    return any(fold(a) in quote for a in answers if a.strip())
+def citation_supports(citation: CitedQuote, spans: Iterable[Span]) -> bool:
+    """A citation is grounded when its characters overlap a gold evidence span of the same source."""
+    return any(s.source == citation.source and overlaps(citation.start, citation.end, s.start, s.end) for s in spans)
 
 
 def ratio(num: float, den: int) -> float | None:
@@ -136,7 +155,8 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int | None]:
     ranks = [o.rank for o in answerable]
     answered = [o for o in answerable if o.answer_text is not None]
     correct = [o for o in answered if o.correct]
-    supported = [flag for o in answered if not o.abstained for flag in o.supported()]
+    responded = [o for o in answered if not o.abstained]
+    supported = [flag for o in responded for flag in o.supported()]
     judged = [o for o in outcomes if o.abstained is not None]
     abstained = [o for o in judged if o.abstained]
     should = [o for o in judged if not o.answerable]
@@ -151,7 +171,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int | None]:
         "mrr": ratio(sum(1 / r for r in ranks if r), len(ranks)) if ranks else None,
         "accuracy": ratio(len(correct), len(answered)),
         "citation_precision": ratio(sum(supported), len(supported)),
-        "citation_recall": ratio(sum(any(o.supported()) for o in correct), len(correct)),
+        "citation_recall": ratio(sum(any(o.supported()) for o in responded), len(responded)),
         "abstention_precision": ratio(sum(not o.answerable for o in abstained), len(abstained)),
         "abstention_recall": ratio(sum(bool(o.abstained) for o in should), len(should)),
         "false_abstentions": sum(bool(o.abstained) for o in answered) if answered else None,

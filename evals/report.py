@@ -43,8 +43,8 @@ def build(run: Run) -> dict:
             "id": o.case_id, "mode": o.mode, "pair": o.pair, "rank": o.rank, "abstained": o.abstained,
             "correct": o.correct, "citations": len(supported), "supported_citations": sum(supported),
             "latency_s": round(o.latency_s, 4),
-            # Only answers that need a look, to keep the file small (XQuAD has 7,000 outcomes).
-            "answer": None if o.answer_text is None or o.correct else o.answer_text[:240],
+            # Every answer, right or wrong, so a false positive of the matcher can be audited.
+            "answer": o.answer_text,
         })
     return {
         "dataset": run.dataset,

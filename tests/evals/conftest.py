@@ -47,3 +47,13 @@ def seeds_eval(tmp_path_factory) -> EvalRun:
     run = _run_evals(["--dataset", "seeds", "--no-llm", "--data-dir", str(root / "data"), "--gate"], root / "reports")
     run.data_dir = root / "data"
     return run
+
+
+@pytest.fixture(scope="session")
+def xquad_sample_eval(tmp_path_factory) -> EvalRun:
+    """The fixed 200-question XQuAD sample (test articles, both languages), hybrid mode, gated."""
+    root = tmp_path_factory.mktemp("xquad-sample-eval")
+    run = _run_evals(["--dataset", "xquad-sample", "--modes", "hybrid", "--no-llm", "--data-dir", str(root / "data"),
+                      "--gate"], root / "reports")
+    run.data_dir = root / "data"
+    return run

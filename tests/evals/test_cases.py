@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from evals.cases import load, load_seeds, load_xquad, spread
+from evals.cases import DATASETS, load, load_seeds, load_xquad, spread, xquad_splits
 
 
 def test_spread_keeps_evenly_spaced_items():
@@ -47,3 +50,17 @@ def test_xquad_corpus_is_not_rewritten(tmp_path):
 def test_unknown_dataset():
     with pytest.raises(ValueError, match="unknown dataset"):
         load("squad", None)
+
+
+def test_xquad_sample_is_fixed_and_drawn_from_test_articles_only(tmp_path):
+    sample = load("xquad-sample", tmp_path)
+    assert sample.name == "xquad-sample" and load("xquad", tmp_path).name == "xquad"
+    assert len(sample.cases) == 2 * 200 and len(sample.corpus) == len(sample.sources) < 240
+    assert load("xquad-sample", tmp_path).cases == sample.cases
+    splits = xquad_splits()
+    assert len(splits["test"]) == 16 and not set(splits["test"]) & (set(splits["train"]) | set(splits["dev"]))
+    vi = json.loads((DATASETS / "xquad" / "xquad.vi.json").read_text(encoding="utf-8"))["data"]
+    article_of = {f"xquad_{a:03d}_{p:02d}.txt": art["title"] for a, art in enumerate(vi)
+                  for p in range(len(art["paragraphs"]))}
+    assert {article_of[c.sources[0]] for c in sample.cases} <= set(splits["test"])
+    assert {article_of[p.name] for p in sample.corpus} == set(splits["test"])

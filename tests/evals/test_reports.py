@@ -92,3 +92,5 @@ def test_case_records_add_up_to_the_metrics(seeds_eval):
         assert groups["all"]["accuracy"] == pytest.approx(sum(c["correct"] for c in answerable) / len(answerable))
         hit1 = sum(c["rank"] == 1 for c in answerable) / len(answerable)
         assert groups["all"]["hit@1"] == pytest.approx(hit1)
+        # Right or wrong, every row keeps what the assistant said, so a matcher's false positive can be audited.
+        assert all(isinstance(c["answer"], str) and c["answer"] for c in cases)
