@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.catalog import Catalog
-from index.chunking import chunk_document
+from index.chunking import INDEX_FORMAT, chunk_document
 from index.documents import Chunk, Document
 from index.embedding import Embedder
 from index.errors import InputError
@@ -36,6 +36,9 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     chunks_embedded: int = 0
+    rechunked: list[str] = field(default_factory=list)
+    """Documents re-chunked because the index was built under other chunking rules (``INDEX_FORMAT``)."""
+    notice: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -45,8 +48,12 @@ class IngestReport:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.skipped)} unchanged"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
-        return ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+        counts = ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+        return f"{self.notice}\n{counts}" if self.notice else counts
 
+
+FORMAT_KEY = "index_format"
+"""The catalog ``meta`` key holding the ``INDEX_FORMAT`` the index was built under."""
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, current_file)`` while ingesting."""
@@ -77,10 +84,11 @@ class Ingestor:
         seen: dict[str, Path] = {}
         staged: list[tuple[Document, list[Chunk]]] = []
         try:
+            offset = self._upgrade(report, staged, len(files), progress)
             for done, path in enumerate(files):
                 source = names[done] if names is not None else path.name
                 if progress:
-                    progress(done, len(files), _printable(source))
+                    progress(offset + done, offset + len(files), _printable(source))
                 try:
                     document = load_document(path, max_bytes=max_bytes, source=source)
                     source = document.source
@@ -118,8 +126,54 @@ class Ingestor:
             with self._lock:
                 self._in_flight.difference_update(d.source for d, _ in staged)
         if progress:
-            progress(len(files), len(files), "")
+            progress(offset + len(files), offset + len(files), "")
         return report
+
+    def _upgrade(self, report: IngestReport, staged: list[tuple[Document, list[Chunk]]], files: int,
+                 progress: Progress | None) -> int:
+        """Re-chunk (and re-embed) every document indexed under other chunking rules than ``INDEX_FORMAT``;
+        returns how many there were, so the progress bar counts them before the ``files`` to add.
+
+        The sentence spans stored with the vectors must be those the read path finds, so an index is
+        never used with old spans: a document is re-read from its file when that still loads (a loader
+        change counts too), else re-chunked from the text the catalog holds.
+        """
+        with self._lock:
+            stored = self._catalog.meta(FORMAT_KEY)
+            if stored == INDEX_FORMAT:
+                return 0
+            sources = [d.source for d in self._catalog.documents()]
+            if not sources:
+                self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
+                return 0
+        report.notice = (f"note: re-chunking {len(sources)} indexed document(s): the sentence rules changed "
+                         f"(index format {stored or '1'} -> {INDEX_FORMAT}); this happens once")
+        max_bytes = int(self._settings.max_file_mb * 1_000_000)
+        for done, source in enumerate(sources):
+            if progress:
+                progress(done, len(sources) + files, f"re-chunking {_printable(source)}")
+            with self._lock:
+                document = self._catalog.stored_document(source)
+                if document is None:  # removed meanwhile
+                    continue
+                if document.path and Path(document.path).is_file():
+                    try:
+                        document = load_document(document.path, max_bytes=max_bytes, source=source)
+                    except InputError:
+                        pass  # the file changed into something unreadable: keep the text indexed before
+                chunks = chunk_document(document, self._settings.chunk_chars)
+                if not chunks:
+                    continue
+                self._stage(document, chunks, replaces=True)
+                staged.append((document, chunks))
+                report.rechunked.append(source)
+                report.chunks_embedded += len(chunks)
+                if sum(len(c) for _, c in staged) >= self._settings.embed_batch:
+                    self._write(staged)
+        with self._lock:
+            self._write(staged)
+            self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
+        return len(sources)
 
     def remove(self, source: str) -> bool:
         """Delete a document from Chroma and the catalog; False when it was not indexed."""

@@ -219,3 +219,61 @@ def test_a_document_removed_while_staged_is_never_written(stack_with, tmp_path, 
     assert [d.source for d in stack.catalog.documents()] == names[1:]
     assert stack.store.ids_for(names[0]) == []
     stack.assert_consistent()
+
+
+# -- index format: a change of chunking rules re-chunks what is indexed ------------------------------
+WRAPPED_NOTE = (
+    "The first passenger train of the restored Saltmere line ran on 3 May\n"
+    "1921, carrying two hundred guests from the harbour to the old market.\n"
+)
+
+
+def _old_rules_chunks(document, target):
+    """Chunks as the format-1 chunker cut them: every line break ended a sentence."""
+    from index.documents import Chunk
+
+    chunks, position = [], 0
+    for ordinal, line in enumerate(document.text.split("\n")):
+        if line.strip():
+            chunks.append(Chunk(id=f"{document.source}::{ordinal}", source=document.source, ordinal=ordinal,
+                                start=position, end=position + len(line), text=line, language=document.language,
+                                sentences=((position, position + len(line)),)))
+        position += len(line) + 1
+    return chunks
+
+
+def test_a_changed_index_format_rechunks_on_the_next_add(embedded_stack, tmp_path, write, monkeypatch):
+    import index.ingest as ingest
+    from index.chunking import INDEX_FORMAT
+
+    note = write(tmp_path / "notes" / "saltmere.txt", WRAPPED_NOTE)
+    # An index built by the previous release: old rules, and no format recorded in the catalog.
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "chunk_document", _old_rules_chunks)
+        patch.setattr(ingest, "INDEX_FORMAT", "1")
+        embedded_stack.ingestor.run([note])
+    embedded_stack.catalog._conn.execute("DELETE FROM meta")
+    assert embedded_stack.catalog.count_chunks() == 2
+
+    calls = []
+    report = embedded_stack.ingestor.run([tmp_path / "notes"], progress=lambda d, t, n: calls.append((d, t, n)))
+    assert report.rechunked == ["saltmere.txt"] and report.skipped == ["saltmere.txt"]
+    assert report.notice.startswith("note: re-chunking 1 indexed document(s)")
+    assert report.summary().splitlines()[0] == report.notice
+    assert calls[0] == (0, 2, "re-chunking saltmere.txt") and calls[-1] == (2, 2, "")
+    assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
+    chunk = embedded_stack.catalog.chunks(embedded_stack.catalog.chunk_ids("saltmere.txt"))
+    assert [c.text for c in chunk.values()] == [WRAPPED_NOTE.strip()]
+    embedded_stack.assert_consistent()
+    # Once re-chunked, the next add does nothing more.
+    again = embedded_stack.ingestor.run([tmp_path / "notes"])
+    assert again.rechunked == [] and again.notice is None and again.chunks_embedded == 0
+
+
+def test_a_fresh_index_records_its_format(embedded_stack, corpus):
+    from index.chunking import INDEX_FORMAT
+
+    assert embedded_stack.catalog.meta("index_format") is None
+    report = embedded_stack.ingestor.run([corpus])
+    assert report.notice is None and report.rechunked == []
+    assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
