@@ -41,6 +41,8 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
+    closest: list[Citation] = field(default_factory=list)
+    """On an abstention: the sentences closest to the question (none states the answer); no ``[n]`` marks them."""
     passages: list[Passage] = field(default_factory=list)
     language: str = "en"
     mode: str = "extractive"
