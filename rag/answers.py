@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+CLOSEST_LABEL = "Closest passages — none of them states the answer"
+"""How every front end (CLI, UI, README) introduces ``Answer.closest``."""
+
 
 @dataclass(frozen=True)
 class Passage:

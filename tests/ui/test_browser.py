@@ -86,7 +86,7 @@ def test_meta_answer_links_its_markers_to_highlighted_sources(page, ui_url):
     expect(marker).to_have_text("[1]")
     marker.click()
     card = page.locator("#src-1-1")
-    expect(card).to_contain_text(META)
+    expect(page.locator(".rag-doc", has=card)).to_contain_text(META)
     expect(card).to_be_in_viewport()
 
 
@@ -130,7 +130,8 @@ def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
     ask(page, "Who founded the Zorblax Institute?")
     expect(last_answer(page).locator(".rag-abstain")).to_be_visible()
     expect(last_answer(page)).not_to_contain_text("Ilse Varga")
-    expect(page.locator("#sources")).to_contain_text("No sources")
+    expect(page.locator("#sources")).to_contain_text("Closest passages — none of them states the answer")
+    expect(page.locator("#sources")).not_to_contain_text("zorblax_institute.txt")
     shot(page, "05_abstained")
 
     open_tab(page, "Documents")
@@ -147,3 +148,36 @@ def test_unreachable_llm_shows_a_notice_and_the_offline_answer(page, fallback_ur
     expect(last_answer(page).locator(".rag-notice")).to_contain_text("LLM")
     expect(last_answer(page)).to_contain_text("Rafael Frankel")
     shot(page, "07_llm_fallback_notice")
+
+
+def test_an_abstention_shows_the_closest_passages_as_source_cards(page, ui_url):
+    page.goto(ui_url)
+    ask(page, "What is the boiling point of mercury at sea level?")
+    answer = last_answer(page)
+    expect(answer.locator(".rag-abstain")).to_be_visible()
+    expect(answer).to_contain_text("Closest passages — none of them states the answer")
+    expect(answer.locator('a[href^="#src-"], a[href^="#near-"]')).to_have_count(0)
+    sources = page.locator("#sources")
+    expect(sources.locator(".rag-closest-label")).to_have_text("Closest passages — none of them states the answer")
+    expect(sources.locator(".rag-source").first).to_be_visible()
+    expect(sources.locator("mark").first).not_to_be_empty()
+    expect(sources).not_to_contain_text("No sources")
+    shot(page, "08_closest_passages")
+
+
+def test_source_cards_are_grouped_under_one_readable_title(page, ui_url):
+    page.goto(ui_url)
+    ask(page, "Combien d'internautes compte le Cambodge ?")
+    groups = page.locator("#sources .rag-doc")
+    expect(groups.first).to_be_visible()
+    titles = [t.strip() for t in groups.locator(".rag-source-head").all_inner_texts()]
+    files = [f.strip() for f in groups.locator(".rag-source-file").all_inner_texts()]
+    assert len(set(files)) == len(files) == len(titles), "one group per document"
+    for title, file in zip(titles, files):
+        assert title != file, f"{file}: the title is the file name"
+        assert "Photo:" not in title and "Ảnh:" not in title and not title.startswith("date "), title
+        assert len(title) <= 80
+    # Every card of the answer sits in its document's group, under that one title.
+    cards = page.locator("#sources .rag-source")
+    assert cards.count() == groups.locator(".rag-source").count() >= 1
+    shot(page, "09_grouped_source_cards")
