@@ -55,6 +55,7 @@ _CREDIT = re.compile(r"(?:^|[\s(\[.–—-])(?:photos?|ảnh|crédits?(?: photo)
 _ENDS_STATEMENT = re.compile(r"""[.!?…][ \u00a0\u202f]?["'”’»)\]]*\s*$""")
 _UPPER_START = re.compile(r"""^\s*["'“‘«(\[]?[ \u00a0\u202f]?[^\W\d_]""")
 HEADING_MAX_WORDS = 15
+CAPTION_MAX_CHARS = 300
 FULL_LINE = 0.7
 """A line at least this fraction of its paragraph's longest line was wrapped, not ended on purpose."""
 
@@ -165,10 +166,15 @@ def _segments(text: str) -> list[tuple[int, int, str]]:
         lines.append((position, position + len(raw), raw))
         position += len(raw) + 1
     kinds = [_line_kind(raw) for _, _, raw in lines]
-    # Text lines right under an image line, up to the next blank line, are its caption.
+    # The text lines right under an image line that end the image block (a blank line or the end follows)
+    # are its caption; a longer run going on without a blank line is the text itself.
     for i in range(1, len(lines)):
-        if kinds[i] == "text" and kinds[i - 1] in (IMAGE, "under-image"):
-            kinds[i] = "under-image"
+        if kinds[i] == "text" and kinds[i - 1] == IMAGE:
+            j = i
+            while j < len(lines) and kinds[j] == "text":
+                j += 1
+            if sum(len(lines[k][2]) for k in range(i, j)) <= CAPTION_MAX_CHARS:
+                kinds[i:j] = ["under-image"] * (j - i)
     widths = _paragraph_widths(lines, kinds)
     segments: list[list] = []
     for i, (start, end, raw) in enumerate(lines):
@@ -207,7 +213,7 @@ def _line_kind(raw: str) -> str:
         return METADATA
     if _TABLE_ROW.match(raw):
         return "table"
-    if _CREDIT.search(raw) and len(raw) <= 300:
+    if _CREDIT.search(raw) and len(raw) <= CAPTION_MAX_CHARS:
         return CAPTION
     if _LIST_ITEM.match(raw):
         return "list"

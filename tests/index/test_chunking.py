@@ -124,6 +124,11 @@ def test_non_statement_kinds():
     assert [s.statement for s in kinded_sentences(text)].count(True) == 1
 
 
+def test_text_going_on_under_an_image_is_no_caption():
+    text = "map.png\n" + "The harbour was dredged in 1890 and again in 1920, each time deeper. " * 6
+    assert {k for k, _ in kinds(text)} == {"image", "statement"}
+
+
 def test_an_image_and_its_caption_stay_in_one_chunk():
     text = ("A first paragraph that is long enough to fill most of a chunk on its own, really.\n\n"
             "photo-1.jpg\nThe minister speaking at the conference\n\nThe meeting ended at noon.")
