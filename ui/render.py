@@ -184,4 +184,5 @@ def _code(name: str) -> str:
 
 
 def _html_lines(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
+    # Several blank lines (around an image line, a page break) read as one paragraph break.
+    return html.escape(re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n\n", text)).replace("\n", "<br>")

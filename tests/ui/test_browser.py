@@ -181,3 +181,13 @@ def test_source_cards_are_grouped_under_one_readable_title(page, ui_url):
     cards = page.locator("#sources .rag-source")
     assert cards.count() == groups.locator(".rag-source").count() >= 1
     shot(page, "09_grouped_source_cards")
+
+    # The closest passages of this abstention come from several passages of the Meta article: one group,
+    # one title, several cards.
+    ask(page, "What was Meta's revenue in 2023?")
+    meta_group = page.locator("#sources .rag-doc", has_text=META)
+    expect(meta_group).to_have_count(1)
+    expect(meta_group.locator(".rag-source-head")).to_have_count(1)
+    assert meta_group.locator(".rag-source").count() >= 2
+    meta_group.scroll_into_view_if_needed()
+    shot(page, "10_cards_of_one_document_grouped")
