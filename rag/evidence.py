@@ -52,20 +52,21 @@ _DATE = re.compile(
 _PERSON_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def _person_in(sentence: str) -> bool:
-    """True when ``sentence`` names someone: two capitalised words in a row (only white space between),
-    past its first word."""
-    run, previous_end = 0, None
+def _person_names(sentence: str) -> list[str]:
+    """Runs of two or more capitalised words (only white space between) past the sentence's first word,
+    lower-cased: the names a sentence states."""
+    runs: list[list[str]] = [[]]
+    previous_end = None
     for index, match in enumerate(_PERSON_WORD.finditer(sentence)):
         adjacent = previous_end is not None and sentence[previous_end : match.start()].isspace()
-        if match.group(0)[0].isupper() and index > 0:
-            run = run + 1 if adjacent and run else 1
+        if not (match.group(0)[0].isupper() and index > 0):
+            runs.append([])
+        elif adjacent and runs[-1]:
+            runs[-1].append(match.group(0))
         else:
-            run = 0
-        if run >= 2:
-            return True
+            runs.append([match.group(0)])
         previous_end = match.end()
-    return False
+    return [" ".join(run).lower() for run in runs if len(run) >= 2]
 
 
 def answer_type(question: str, language: str) -> str | None:
@@ -82,8 +83,19 @@ def has_answer_type(sentence: str, kind: str | None) -> bool:
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "person":
-        return _person_in(sentence)
+        return bool(_person_names(sentence))
     return False
+
+
+def answer_values(sentence: str, kind: str | None) -> set[str]:
+    """What of the wanted ``kind`` a sentence states: its numbers, dates or person names."""
+    if kind == "number":
+        return numbers_in(sentence)
+    if kind == "date":
+        return {m.group(0).lower() for m in _DATE.finditer(sentence)}
+    if kind == "person":
+        return set(_person_names(sentence))
+    return set()
 
 
 @dataclass(frozen=True)

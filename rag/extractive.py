@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.catalog import tokenize
 from rag.answers import Answer, Citation, Passage
-from rag.evidence import Evidence, numbers_in
+from rag.evidence import Evidence, answer_type, answer_values, numbers_in
 
 ABSTENTIONS = {
     "en": "The documents don't say.",
@@ -65,16 +65,17 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=abstention_text(language), abstained=True, passages=passages,
                           language=language, closest=closest(evidence, titles, self._max_closest))
         best = evidence[0].score
-        chosen = select_sentences(
-            evidence, lambda e: supported(e) and e.score >= best - self.policy.extra_margin, self._max)
+        chosen = select_sentences(evidence, lambda e: supported(e) and e.score >= best - self.policy.extra_margin,
+                                  self._max, answer_type(question, language))
         # Read in document order, like the text they come from.
         chosen.sort(key=lambda e: (e.source, e.start))
         return compose(question, language, chosen, passages, titles)
 
 
-def select_sentences(ranked: list[Evidence], supported: Callable[[Evidence], bool], limit: int) -> list[Evidence]:
+def select_sentences(ranked: list[Evidence], supported: Callable[[Evidence], bool], limit: int,
+                     wanted: str | None = None) -> list[Evidence]:
     """The best sentence, then each next one (best first) that ``supported`` accepts on its own and that
-    adds to what the chosen ones say (``adds_information``), up to ``limit``.
+    adds to what the chosen ones say (``adds_information``, about the ``wanted`` answer type), up to ``limit``.
 
     A rule over the ranking, not the scores: any scorer that orders the evidence and says whether one
     sentence supports an answer can use it.
@@ -83,7 +84,7 @@ def select_sentences(ranked: list[Evidence], supported: Callable[[Evidence], boo
     for candidate in ranked[1:]:
         if len(chosen) >= limit:
             break
-        if adds_information(candidate, chosen) and supported(candidate):
+        if adds_information(candidate, chosen, wanted) and supported(candidate):
             chosen.append(candidate)
     return chosen
 
@@ -92,15 +93,19 @@ NEW_WORDS = 0.5
 """Share of a further sentence's words the chosen sentences must lack for it to add information."""
 
 
-def adds_information(candidate: Evidence, chosen: list[Evidence]) -> bool:
+def adds_information(candidate: Evidence, chosen: list[Evidence], wanted: str | None = None) -> bool:
     """True when ``candidate`` says something the ``chosen`` sentences do not: most of its words are new
-    to them, and it is not the same numbers again (a translation or a repeat of the same fact)."""
+    to them, it is not the same numbers again (a translation or a repeat of the same fact), and when the
+    question asks for a ``wanted`` type (person, date, number) it states one the chosen ones do not."""
     words = set(tokenize(candidate.text))
     seen = set().union(*(tokenize(c.text) for c in chosen))
     if not words or len(words - seen) < NEW_WORDS * len(words):
         return False
     numbers = numbers_in(candidate.text)
-    return not (numbers and numbers <= set().union(*(numbers_in(c.text) for c in chosen)))
+    if numbers and numbers <= set().union(*(numbers_in(c.text) for c in chosen)):
+        return False
+    return not wanted or bool(answer_values(candidate.text, wanted)
+                              - set().union(*(answer_values(c.text, wanted) for c in chosen)))
 
 
 def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> list[Citation]:

@@ -184,3 +184,12 @@ def test_the_seeds_have_the_non_statements_the_rule_is_about():
     """The seeds hold a metadata line, image lines and captions: the sweep above meets real cases."""
     kinds = {s.kind for path in (ROOT / "seeds").iterdir() for s in sentences(path.read_text("utf-8"))}
     assert {"metadata", "image", "caption", "statement"} <= kinds
+
+
+def test_for_a_person_question_a_further_sentence_must_name_someone_new():
+    best = ev("Chiều 20/3, Thứ trưởng Nguyễn Huy Dũng tiếp đoàn Meta do ông Rafael Frankel dẫn đầu.")
+    same_people = ev("Trước những đề xuất của Meta, Thứ trưởng Nguyễn Huy Dũng đánh giá cao các hoạt động này.")
+    new_person = ev("Phía Meta còn có bà Trần Thị Lan, phụ trách chính sách tại Việt Nam.")
+    assert adds_information(same_people, [best]) and not adds_information(same_people, [best], "person")
+    assert adds_information(new_person, [best], "person")
+    assert select_sentences([best, same_people, new_person], lambda e: True, 3, "person") == [best, new_person]
