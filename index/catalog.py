@@ -50,6 +50,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 0'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
@@ -141,7 +142,26 @@ class Catalog:
         with self._lock:
             return self._generation()
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting of the index itself (``meta`` table), e.g. ``index_format``."""
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     # -- reads --------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def stored_document(self, source: str) -> Document | None:
+        """A ready document as it was indexed (its text and where it was read from)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT source, text, title, language, sha256, date, path FROM documents "
+                "WHERE source = ? AND state = 'ready'", (source,)
+            ).fetchone()
+        return Document(*row) if row else None
+
     def state_of(self, source: str) -> tuple[str, str] | None:
         """``(state, sha256)`` of a document, or None when it is not in the catalog."""
         with self._lock:

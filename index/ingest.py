@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.catalog import Catalog
-from index.chunking import chunk_document
+from index.chunking import INDEX_FORMAT, chunk_document
 from index.documents import Chunk, Document
 from index.embedding import Embedder
 from index.errors import InputError
@@ -46,6 +46,9 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     chunks_embedded: int = 0
+    rechunked: list[str] = field(default_factory=list)
+    """Documents re-chunked because the index was built under other chunking rules (``INDEX_FORMAT``)."""
+    notice: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -55,7 +58,8 @@ class IngestReport:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.skipped)} unchanged"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
-        return ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+        counts = ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+        return f"{self.notice}\n{counts}" if self.notice else counts
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class IngestProgress:
 
 Progress = Callable[[IngestProgress], None]
 """Called with an ``IngestProgress`` before each file is read, after each embedding call, and at the end."""
+
+
+FORMAT_KEY = "index_format"
+"""The catalog ``meta`` key holding the ``INDEX_FORMAT`` the index was built under."""
 
 
 class Ingestor:
@@ -106,6 +114,7 @@ class Ingestor:
         # embedding's; only asked for when someone watches.
         total = self._chunks_to_embed(files, names, max_bytes) if progress else 0
         tracker = _Tracker(progress, len(files), total)
+        self._upgrade(report, staged, tracker)
         # Whatever is still staged when a run is cut off stays pending for the next run's repair.
         for done, path in enumerate(files):
             source = names[done] if names is not None else path.name
@@ -144,6 +153,47 @@ class Ingestor:
         self._write(staged, tracker.embedded)
         tracker.reading(len(files), "")
         return report
+
+    def _upgrade(self, report: IngestReport, staged: list[tuple[Document, list[Chunk]]], tracker: _Tracker) -> None:
+        """Re-chunk (and re-embed) every document indexed under other chunking rules than ``INDEX_FORMAT``;
+        the progress bar counts their chunks with the files' (runs under the writer lock, like ``run``).
+
+        The sentence spans stored with the vectors must be those the read path finds, so an index is
+        never used with old spans: a document is re-read from its file when that still loads (a loader
+        change counts too), else re-chunked from the text the catalog holds.
+        """
+        stored = self._catalog.meta(FORMAT_KEY)
+        if stored == INDEX_FORMAT:
+            return
+        sources = [d.source for d in self._catalog.documents()]
+        if not sources:
+            self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
+            return
+        report.notice = (f"note: re-chunking {len(sources)} indexed document(s): the sentence rules changed "
+                         f"(index format {stored or '1'} -> {INDEX_FORMAT}); this happens once")
+        max_bytes = int(self._settings.max_file_mb * 1_000_000)
+        for source in sources:
+            tracker.reading(0, f"re-chunking {_printable(source)}")
+            document = self._catalog.stored_document(source)
+            if document is None:  # removed meanwhile
+                continue
+            if document.path and Path(document.path).is_file():
+                try:
+                    document = load_document(document.path, max_bytes=max_bytes, source=source)
+                except InputError:
+                    pass  # the file changed into something unreadable: keep the text indexed before
+            chunks = chunk_document(document, self._settings.chunk_chars)
+            if not chunks:
+                continue
+            self._stage(document, chunks, replaces=True)
+            staged.append((document, chunks))
+            report.rechunked.append(source)
+            report.chunks_embedded += len(chunks)
+            tracker.staged(len(chunks))
+            if sum(len(c) for _, c in staged) >= self._settings.embed_batch:
+                self._write(staged, tracker.embedded)
+        self._write(staged, tracker.embedded)
+        self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
 
     def remove(self, source: str, waiting: Waiting | None = None) -> bool:
         """Delete a document from Chroma and the catalog; False when it was not indexed."""

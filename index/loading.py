@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from index.chunking import FULL_LINE, title_candidate
 from index.documents import Document
 from index.errors import InputError, UnsupportedFileError
 from index.language import detect_language
@@ -133,16 +134,55 @@ def _decode(data: bytes, source: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Elements that start a paragraph of their own; inline elements (a, b, span...) stay inside their sentence.
+_HTML_BLOCKS = ["p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "ul", "ol", "li",
+                "table", "tr", "blockquote", "pre", "figcaption", "dl", "dt", "dd", "hr", "address",
+                "h1", "h2", "h3", "h4", "h5", "h6"]
+
+
 def _html_text(raw: str) -> tuple[str, str | None]:
-    from bs4 import BeautifulSoup
+    """Visible text, one paragraph per block element (blank lines between), headings as ``#`` lines,
+    list items as ``-`` lines and images as their file name, so the chunker sees the page's structure."""
+    from bs4 import BeautifulSoup, NavigableString
 
     soup = BeautifulSoup(raw, "html.parser")
     title_tag = soup.find("title") or soup.find(["h1", "h2"])
     title = title_tag.get_text(" ", strip=True) if title_tag else None
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in soup.get_text("\n").split("\n")]
-    return "\n".join(line for line in lines if line), title or None
+    # Line breaks in the HTML source are spaces; the structure comes from the elements below.
+    for string in soup.find_all(string=True):
+        if type(string) is NavigableString and string.find_parent("pre") is None:
+            string.replace_with(re.sub(r"\s+", " ", string))
+    # A figure is its image's file name with the caption on the next line: the caption is the image's.
+    for figure in soup.find_all("figure"):
+        caption = figure.find("figcaption")
+        parts = [_image_name(img) for img in figure.find_all("img")]
+        parts.append(caption.get_text(" ", strip=True) if caption else "")
+        figure.replace_with("\n\n" + "\n".join(p for p in parts if p) + "\n\n")
+    for tag in soup.find_all("img"):
+        name = _image_name(tag)
+        tag.replace_with(f"\n{name}\n" if name else "")
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(["td", "th"]):
+        tag.insert_after(" ")
+    for tag in soup.find_all(_HTML_BLOCKS):
+        if tag.name[0] == "h" and tag.name[1:].isdigit():
+            tag.insert(0, "#" * int(tag.name[1:]) + " ")
+        elif tag.name == "li":
+            tag.insert(0, "- ")
+        tag.insert_before("\n" if tag.name == "li" else "\n\n")
+        tag.insert_after("\n" if tag.name == "li" else "\n\n")
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in soup.get_text("").split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text, title or None
+
+
+def _image_name(tag) -> str:
+    """An ``<img>``'s file name when it is an image file's (what a page's text shows for a picture)."""
+    name = re.split(r"[\\/]", (tag.get("src") or "").split("?")[0])[-1]
+    return name if re.search(r"\.(jpe?g|png|gif|webp|svg|bmp|tiff?)$", name, re.I) else ""
 
 
 def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
@@ -157,22 +197,65 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
     except Exception as exc:  # pypdf raises many types (NotImplementedError, LimitReachedError...) for broken files
         raise InputError(f"{source}: cannot read this PDF ({type(exc).__name__}: {exc}); open it and save or "
                          "export it again as PDF") from None
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    text = "\n\n".join(_join_pdf_lines(page) for page in pages if page.strip())
     if not text.strip():
         raise InputError(f"{source}: the PDF has no text layer (a scan?); run OCR on it first")
     return text, (meta_title or None)
 
 
-def _first_line_title(text: str, suffix: str) -> str | None:
-    for line in text.split("\n"):
-        line = line.strip()
+def _join_pdf_lines(page: str) -> str:
+    """A page's text with wrapped lines joined and end-of-line hyphenation undone, paragraphs apart.
+
+    A PDF's text layer has one line per printed line. A line at least ``FULL_LINE`` of the page's usual
+    width, or followed by a lower-case word, continues on the next; a shorter line followed by a capital
+    (a title, a paragraph's last line) ends its paragraph.
+    """
+    lines = [line.strip() for line in page.split("\n")]
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return ""
+    width = lengths[round(0.9 * (len(lengths) - 1))]
+    paragraphs: list[str] = []
+    current, previous = "", ""
+    for i, line in enumerate(lines):
         if not line:
+            paragraphs.append(current)
+            current = previous = ""
             continue
-        if suffix in (".md", ".markdown"):
-            line = line.lstrip("#").strip()
-        line = re.sub(r"^date\s+\d{4}-\d{2}(?:-\d{2})?\s+", "", line, flags=re.IGNORECASE)
-        if len(line) > 120:
-            cut = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
-            line = cut if len(cut) <= 120 else line[:117].rsplit(" ", 1)[0] + "..."
-        return line
-    return None
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        # A short unpunctuated line after a finished sentence, with a capital or nothing after it: a heading.
+        heading = (len(line) < FULL_LINE * width and line[0].isupper() and line[-1] not in ".!?…:;,"
+                   and re.search(r"[.!?…:]\W*$", current) and (not following or following[0].isupper()))
+        if not current:
+            current = line
+        elif heading:
+            paragraphs.append(current)
+            current = line
+        elif current.endswith("-") and current[-2:-1].isalpha() and line[0].islower():
+            current = current[:-1] + line  # "restor-" + "ed"
+        elif current.endswith("-") and current[-2:-1].isalpha():
+            current += line  # "Franco-" + "Vietnamese": the hyphen is the word's own
+        elif len(previous) >= FULL_LINE * width or not line[0].isupper():
+            current += " " + line
+        else:
+            paragraphs.append(current)
+            current = line
+        previous = line
+    paragraphs.append(current)
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+TITLE_CHARS = 80
+
+
+def _first_line_title(text: str, suffix: str) -> str | None:
+    """A Markdown file's first ``#`` heading, else the first real sentence (no caption or metadata),
+    shortened at a word boundary."""
+    title = None
+    if suffix in (".md", ".markdown"):
+        heading = re.search(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", text, re.M)
+        title = heading.group(1).strip() if heading else None
+    title = title or title_candidate(text)
+    if title and len(title) > TITLE_CHARS:
+        title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:–—-") + "…"
+    return title

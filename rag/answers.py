@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+CLOSEST_LABEL = "Closest passages — none of them states the answer"
+"""How every front end (CLI, UI, README) introduces ``Answer.closest``."""
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -45,6 +48,8 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
+    closest: list[Citation] = field(default_factory=list)
+    """On an abstention: the sentences closest to the question (none states the answer); no ``[n]`` marks them."""
     passages: list[Passage] = field(default_factory=list)
     language: str = "en"
     mode: str = "extractive"

@@ -192,10 +192,21 @@ def _print_stream(assistant, question, history, **options):
     if answer.notice:
         print(f"note: {answer.notice}")
     for c in answer.citations:
-        quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
         copies = f" (also in {', '.join(c.also_in)})" if c.also_in else ""
-        print(f"  [{c.n}] {c.source} ({c.start}-{c.end}){copies}: {quote}")
+        print(f"  [{c.n}] {c.source} ({c.start}-{c.end}){copies}: {_shown(c.quote)}")
+    if answer.closest:
+        from rag.answers import CLOSEST_LABEL
+
+        print(f"{CLOSEST_LABEL}:")
+        for c in answer.closest:
+            print(f"  {c.n}. {c.source} ({c.start}-{c.end}): {_shown(c.quote)}")
     return answer
+
+
+def _shown(quote: str) -> str:
+    """A quote on one line (a quote from wrapped text holds line breaks), cut at 160 characters."""
+    quote = " ".join(quote.split())
+    return quote if len(quote) <= 160 else quote[:157] + "..."
 
 
 def _chat(args) -> int:

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunking import split_sentences
+from index.chunking import sentences
 from rag.answers import Passage
 from rag.retrieval import KeywordScorer, relative_to_language
 from rag.vectors import SentenceVectors
 
-# Image file names are sentences by punctuation, not statements.
-_NOT_A_STATEMENT = re.compile(r"\.(jpe?g|png|gif|webp|svg)\s*$", re.I)
 # A sentence telling its reader (or a model) to drop its instructions states no fact: it is never quoted
 # as an answer nor accepted as support, whatever an LLM was talked into writing (prompt injection).
 _INSTRUCTION = re.compile(
@@ -48,7 +46,27 @@ _DATE = re.compile(
     r"\b\d{1,2}/\d{1,2}\b|\b(1[89]|20)\d{2}\b|\b(tháng|ngày)\s+\d|\b\d{1,2}\s+(janvier|février|mars|avril|mai|juin|"
     r"juillet|août|septembre|octobre|novembre|décembre)\b|\b(january|february|march|april|may|june|july|august|"
     r"september|october|november|december)\b", re.I)
-_PERSON = re.compile(r"(?<=\S\s)[A-ZÀ-ỸĐ][\w\'-]+(\s+[A-ZÀ-ỸĐ][\w\'-]+)+")
+# Two or more capitalised words, not at the start of the sentence: "Rafael Frankel", "Nguyễn Huy Dũng".
+# A word is capitalised when its first letter is upper case (str.isupper knows every script's capitals;
+# a range like À-Ỹ also holds Vietnamese lower-case letters, so "đã được" would pass as a name).
+_PERSON_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _person_names(sentence: str) -> list[str]:
+    """Runs of two or more capitalised words (only white space between) past the sentence's first word,
+    lower-cased: the names a sentence states."""
+    runs: list[list[str]] = [[]]
+    previous_end = None
+    for index, match in enumerate(_PERSON_WORD.finditer(sentence)):
+        adjacent = previous_end is not None and sentence[previous_end : match.start()].isspace()
+        if not (match.group(0)[0].isupper() and index > 0):
+            runs.append([])
+        elif adjacent and runs[-1]:
+            runs[-1].append(match.group(0))
+        else:
+            runs.append([match.group(0)])
+        previous_end = match.end()
+    return [" ".join(run).lower() for run in runs if len(run) >= 2]
 
 
 def answer_type(question: str, language: str) -> str | None:
@@ -65,8 +83,19 @@ def has_answer_type(sentence: str, kind: str | None) -> bool:
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "person":
-        return bool(_PERSON.search(sentence))
+        return bool(_person_names(sentence))
     return False
+
+
+def answer_values(sentence: str, kind: str | None) -> set[str]:
+    """What of the wanted ``kind`` a sentence states: its numbers, dates or person names."""
+    if kind == "number":
+        return numbers_in(sentence)
+    if kind == "date":
+        return {m.group(0).lower() for m in _DATE.finditer(sentence)}
+    if kind == "person":
+        return set(_person_names(sentence))
+    return set()
 
 
 @dataclass(frozen=True)
@@ -84,12 +113,17 @@ class Evidence:
 
 
 def passage_sentences(passages: list[Passage]) -> list[tuple[int, int, int, str]]:
-    """``(passage index, start, end, text)`` of the statement sentences of each passage."""
+    """``(passage index, start, end, text)`` of the statement sentences of each passage.
+
+    Headings, image lines, captions and metadata lines (``index.chunking`` kinds) are left out: they
+    are searchable, but never quoted as an answer or accepted as support.
+    """
     out = []
     for index, passage in enumerate(passages):
-        for start, end in split_sentences(passage.text):
+        for sentence in sentences(passage.text):
+            start, end = sentence.start, sentence.end
             text = passage.text[start:end]
-            if len(text) < MIN_SENTENCE_CHARS or _NOT_A_STATEMENT.search(text) or _INSTRUCTION.search(text):
+            if not sentence.statement or len(text) < MIN_SENTENCE_CHARS or _INSTRUCTION.search(text):
                 continue
             out.append((index, passage.start + start, passage.start + end, text))
     return out

@@ -1,16 +1,19 @@
 """Ranked evidence in, an ``Answer`` out, with no model but the embedder: the offline default.
 
-The answer is the best supporting sentence (and up to two more that score nearly as well), quoted
-verbatim in the document's language, each followed by its ``[n]`` marker. When the best sentence is
-too weak to support an answer, the answerer abstains in the question's language.
+The answer is the best supporting sentence (and up to two more that score nearly as well, support the
+answer on their own and add information the others lack), quoted in the document's language, each
+followed by its ``[n]`` marker. When the best sentence is too weak to support an answer, the answerer
+abstains in the question's language and returns the closest sentences as ``Answer.closest``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from index.catalog import tokenize
 from rag.answers import Answer, Citation, Passage
-from rag.evidence import Evidence, numbers_in
+from rag.evidence import Evidence, answer_type, answer_values, numbers_in
 from rag.reader.rerank import Reading
 
 ABSTENTIONS = {
@@ -49,31 +52,82 @@ class SupportPolicy:
 class ExtractiveAnswerer:
     """Read path stage 2 (offline): quote the sentences that answer the question."""
 
-    def __init__(self, policy: SupportPolicy | None = None, max_sentences: int = 3):
+    def __init__(self, policy: SupportPolicy | None = None, max_sentences: int = 3, max_closest: int = 3):
         self.policy = policy or SupportPolicy()
         self._max = max_sentences
+        self._max_closest = max_closest
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
             titles: dict[str, str], reading: Reading | None = None) -> Answer:
         if reading is not None:
             # The reader's order and its verdict replace the cosine selector's (rag/reader/rerank.py).
             evidence = reading.evidence
-        if not evidence or not (reading.supported if reading is not None else
-                                self.policy.supports(question, language, evidence[0], passages[evidence[0].passage])):
-            return Answer(question=question, text=abstention_text(language), abstained=True,
-                          passages=passages, language=language,
-                          confidence=reading.probability if reading is not None else None)
-        chosen = [evidence[0]]
-        for candidate in evidence[1:]:
-            if len(chosen) >= self._max:
-                break
-            if candidate.score >= evidence[0].score - self.policy.extra_margin:
-                chosen.append(candidate)
+        confidence = reading.probability if reading is not None else None
+
+        def supported(item: Evidence) -> bool:
+            return self.policy.supports(question, language, item, passages[item.passage])
+
+        if not evidence or not (reading.supported if reading is not None else supported(evidence[0])):
+            return Answer(question=question, text=abstention_text(language), abstained=True, passages=passages,
+                          language=language, closest=closest(evidence, titles, self._max_closest),
+                          confidence=confidence)
+        best = evidence[0].score
+        chosen = select_sentences(evidence, lambda e: supported(e) and e.score >= best - self.policy.extra_margin,
+                                  self._max, answer_type(question, language))
         # Read in document order, like the text they come from.
         chosen.sort(key=lambda e: (e.source, e.start))
         answer = compose(question, language, chosen, passages, titles)
-        answer.confidence = reading.probability if reading is not None else None
+        answer.confidence = confidence
         return answer
+
+
+def select_sentences(ranked: list[Evidence], supported: Callable[[Evidence], bool], limit: int,
+                     wanted: str | None = None) -> list[Evidence]:
+    """The best sentence, then each next one (best first) that ``supported`` accepts on its own and that
+    adds to what the chosen ones say (``adds_information``, about the ``wanted`` answer type), up to ``limit``.
+
+    A rule over the ranking, not the scores: any scorer that orders the evidence and says whether one
+    sentence supports an answer can use it.
+    """
+    chosen = ranked[:1]
+    for candidate in ranked[1:]:
+        if len(chosen) >= limit:
+            break
+        if adds_information(candidate, chosen, wanted) and supported(candidate):
+            chosen.append(candidate)
+    return chosen
+
+
+NEW_WORDS = 0.5
+"""Share of a further sentence's words the chosen sentences must lack for it to add information."""
+
+
+def adds_information(candidate: Evidence, chosen: list[Evidence], wanted: str | None = None) -> bool:
+    """True when ``candidate`` says something the ``chosen`` sentences do not: most of its words are new
+    to them, it is not the same numbers again (a translation or a repeat of the same fact), and when the
+    question asks for a ``wanted`` type (person, date, number) it states one the chosen ones do not."""
+    words = set(tokenize(candidate.text))
+    seen = set().union(*(tokenize(c.text) for c in chosen))
+    if not words or len(words - seen) < NEW_WORDS * len(words):
+        return False
+    numbers = numbers_in(candidate.text)
+    if numbers and numbers <= set().union(*(numbers_in(c.text) for c in chosen)):
+        return False
+    return not wanted or bool(answer_values(candidate.text, wanted)
+                              - set().union(*(answer_values(c.text, wanted) for c in chosen)))
+
+
+def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> list[Citation]:
+    """The sentences closest to the question when none answers it, one per passage, best first, as
+    ``Citation``s (so they are shown as source cards) but never as ``[n]`` markers of an answer."""
+    picked: list[Evidence] = []
+    for item in evidence:
+        if len(picked) >= limit:
+            break
+        if all(item.passage != p.passage for p in picked) and (not picked or adds_information(item, picked)):
+            picked.append(item)
+    return [Citation(n=n, source=e.source, start=e.start, end=e.end, quote=e.text, title=titles.get(e.source, ""),
+                     passage=e.passage) for n, e in enumerate(picked, start=1)]
 
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],
@@ -88,6 +142,7 @@ def compose(question: str, language: str, chosen: list[Evidence], passages: list
             existing = Citation(n=len(citations) + 1, source=item.source, start=item.start, end=item.end,
                                 quote=item.text, title=titles.get(item.source, ""), passage=item.passage)
             citations.append(existing)
-        parts.append(f"{item.text} [{existing.n}]")
+        # The quote keeps the document's characters; the answer reads as one line.
+        parts.append(f"{' '.join(item.text.split())} [{existing.n}]")
     return Answer(question=question, text=" ".join(parts), abstained=False, citations=citations,
                   passages=passages, language=language)

@@ -83,7 +83,7 @@ class LLMAnswerer:
             return
         if NOT_FOUND in raw and not shown:
             answer = Answer(question=question, text=abstention_text(language), abstained=True, passages=passages,
-                            language=language, mode="llm")
+                            language=language, mode="llm", closest=extractive.closest or extractive.citations)
             yield AnswerChunk(answer.text, answer)
             return
         if buffer.strip():

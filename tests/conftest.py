@@ -114,13 +114,17 @@ _violations: list[str] = []
 
 def citation_problems(assistant, answer) -> list[str]:
     """What is wrong with an answer's citations (empty list = valid)."""
+    from index.chunking import sentences
+
     problems = []
-    for c in answer.citations:
+    for label, c in [("", c) for c in answer.citations] + [("closest ", c) for c in answer.closest]:
         text = assistant.document_text(c.source)
         if text is None:
-            problems.append(f"[{c.n}] cites {c.source!r}, which is not indexed")
+            problems.append(f"{label}[{c.n}] cites {c.source!r}, which is not indexed")
         elif not (0 <= c.start < c.end <= len(text)) or text[c.start : c.end] != c.quote:
-            problems.append(f"[{c.n}] {c.source}[{c.start}:{c.end}] is not its quote {c.quote[:60]!r}")
+            problems.append(f"{label}[{c.n}] {c.source}[{c.start}:{c.end}] is not its quote {c.quote[:60]!r}")
+        elif not any(s.statement for s in sentences(text) if s.start <= c.start and c.end <= s.end):
+            problems.append(f"{label}[{c.n}] quotes a heading, image line, caption or metadata: {c.quote[:60]!r}")
     return problems
 
 

@@ -58,6 +58,14 @@ CSS = """
 .rag-context mark { background: #ffe066; color: #1a1a1a; padding: 0 2px; border-radius: 3px; }
 .rag-sources-question { font-weight: 600; margin-bottom: 8px; }
 .rag-sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
+.rag-doc { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
+  background: var(--background-fill-secondary); }
+.rag-doc .rag-source { border: none; border-top: 1px dashed var(--border-color-primary); border-radius: 0;
+  padding: 6px 0 0; margin: 6px 0 0; background: none; }
+.rag-source-where { font-size: 0.85em; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+.rag-closest-label { font-weight: 600; color: #7a4a00; background: #fff4e5; border-left: 4px solid #f0a020;
+  padding: 6px 10px; border-radius: 6px; margin-bottom: 8px; }
+.rag-closest-hint { font-size: 0.9em; color: var(--body-text-color-subdued); margin-top: 6px; }
 #documents .cell-wrap, #documents .cell-wrap * { font-family: var(--font); }
 #doc-status { min-height: 72px; }  /* room for the upload's progress bar, which Gradio draws over its output */
 """
@@ -92,15 +100,16 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
             gr.Warning(str(exc))
             yield "", [*messages, {**reply, "content": error_html(str(exc))}], questions, NO_SOURCES
             return
-        texts = {c.source: assistant.document_text(c.source) for c in answer.citations}
+        texts = {c.source: assistant.document_text(c.source) for c in answer.citations + answer.closest}
         yield ("", [*messages, {**reply, "content": answer_markdown(answer, turn)}], [*questions, message],
-               sources_html(answer.citations, texts, turn, question=message))
+               sources_html(answer.citations, texts, turn, question=message, closest=answer.closest))
 
     def chat(message: str, history: list[str] | None = None) -> dict:
         """Answer ``message``; ``history`` lists earlier user questions, oldest first.
 
-        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], mode, notice,
-        language}``.
+        Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], closest: [same
+        shape], mode, notice, language, confidence}``; ``closest`` lists an abstention's nearest passages (none
+        states the answer).
         """
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))

@@ -1,7 +1,8 @@
 """Answers and documents in, display text out: pure functions, no Gradio, every document byte escaped.
 
 ``answer_markdown`` turns an ``Answer`` into chat markdown whose ``[n]`` markers link to anchors that
-``sources_html`` renders, one card per citation with the quoted span highlighted in its context.
+``sources_html`` renders, one card per citation with the quoted span highlighted in its context, the
+cards of one document under its title once. An abstention shows the closest passages the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 from index.catalog import DocumentInfo
 from index.ingest import IngestReport
-from rag.answers import Answer, Citation
+from rag.answers import CLOSEST_LABEL, Answer, Citation
 
 CONTEXT_CHARS = 300
 """Characters of surrounding document text shown on each side of a quoted span."""
@@ -36,7 +37,9 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     """Chat markdown for a finished answer: linked ``[n]`` markers, a notice box, abstentions greyed."""
     notice = f'<div class="rag-notice">⚠ {_html_lines(answer.notice)}</div>\n\n' if answer.notice else ""
     if answer.abstained:
-        return (notice + f'<div class="rag-abstain"><b>No answer</b> · {_html_lines(answer.text)}</div>'
+        closest = (f'<div class="rag-closest-hint">{html.escape(CLOSEST_LABEL)}: see Sources.</div>'
+                   if answer.closest else "")
+        return (notice + f'<div class="rag-abstain"><b>No answer</b> · {_html_lines(answer.text)}</div>' + closest
                 + confidence_html(answer))
     cited = {c.n for c in answer.citations}
     parts: list[str] = []
@@ -79,49 +82,77 @@ def context_window(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) 
 
 
 def sources_html(citations: list[Citation], texts: Mapping[str, str | None], turn: int,
-                 question: str = "", chars: int = CONTEXT_CHARS) -> str:
-    """One card per citation: ``[n]``, title, file, and the passage in context with ``<mark>``ed quote.
+                 question: str = "", chars: int = CONTEXT_CHARS, closest: list[Citation] = ()) -> str:
+    """The cards of an answer's citations, grouped by document: the document's title and file once, then
+    one card per citation with ``[n]`` and the passage in context, its quote ``<mark>``ed.
 
-    ``texts`` maps a source to its document text; a missing text (document removed since) shows the
-    quote alone.
+    On an abstention (no citations) the ``closest`` sentences get the same cards under ``CLOSEST_LABEL``,
+    numbered without brackets, since no ``[n]`` of the answer points at them. ``texts`` maps a source to its
+    document text; a missing text (document removed since) shows the quote alone.
     """
     head = f'<div class="rag-sources-question">Sources for: {html.escape(question)}</div>' if question else ""
-    if not citations:
-        return head + '<div class="rag-sources-empty">No sources: nothing was cited for this answer.</div>'
-    cards = []
-    for c in citations:
-        text = texts.get(c.source)
-        if text is not None and text[c.start : c.end] == c.quote:
-            before, quote, after = context_window(text, c.start, c.end, chars)
-        else:
-            before, quote, after = "", c.quote, ""
-        title = html.escape(c.title or c.source)
-        copies = f' · also in {", ".join(_code(name) for name in c.also_in)}' if c.also_in else ""
-        cards.append(
-            f'<div class="rag-source" id="{anchor(turn, c.n)}">'
-            f'<div class="rag-source-head"><span class="rag-n">[{c.n}]</span> <b>{title}</b></div>'
-            f'<div class="rag-source-file"><code>{html.escape(c.source)}</code> · characters {c.start}–{c.end}{copies}</div>'
-            f'<p class="rag-context">{_html_lines(before)}<mark>{_html_lines(quote)}</mark>{_html_lines(after)}</p>'
-            "</div>"
+    if citations:
+        return head + _document_groups(citations, texts, turn, chars, near=False)
+    if closest:
+        return (head + f'<div class="rag-closest-label">{html.escape(CLOSEST_LABEL)}</div>'
+                + _document_groups(closest, texts, turn, chars, near=True))
+    return head + '<div class="rag-sources-empty">No sources: nothing was cited for this answer.</div>'
+
+
+def near_anchor(turn: int, n: int) -> str:
+    """The element id of closest passage ``n`` of answer number ``turn``."""
+    return f"near-{turn}-{n}"
+
+
+def _document_groups(citations: list[Citation], texts: Mapping[str, str | None], turn: int, chars: int,
+                     near: bool) -> str:
+    groups: dict[str, list[Citation]] = {}
+    for c in sorted(citations, key=lambda c: c.n):
+        groups.setdefault(c.source, []).append(c)
+    out = []
+    for source, items in groups.items():
+        title = next((c.title for c in items if c.title), "") or source
+        cards = "".join(_card(c, texts.get(source), turn, chars, near) for c in items)
+        out.append(
+            f'<div class="rag-doc"><div class="rag-source-head"><b>{html.escape(title)}</b></div>'
+            f'<div class="rag-source-file"><code>{html.escape(source)}</code></div>{cards}</div>'
         )
-    return head + "".join(cards)
+    return "".join(out)
+
+
+def _card(c: Citation, text: str | None, turn: int, chars: int, near: bool) -> str:
+    if text is not None and text[c.start : c.end] == c.quote:
+        before, quote, after = context_window(text, c.start, c.end, chars)
+    else:
+        before, quote, after = "", c.quote, ""
+    label = f'<span class="rag-n">{c.n}.</span>' if near else f'<span class="rag-n">[{c.n}]</span>'
+    copies = f' · also in {", ".join(_code(name) for name in c.also_in)}' if c.also_in else ""
+    return (
+        f'<div class="rag-source" id="{near_anchor(turn, c.n) if near else anchor(turn, c.n)}">'
+        f'<div class="rag-source-where">{label} characters {c.start}–{c.end}{copies}</div>'
+        f'<p class="rag-context">{_html_lines(before)}<mark>{_html_lines(quote)}</mark>{_html_lines(after)}</p>'
+        "</div>"
+    )
 
 
 def api_payload(answer: Answer) -> dict:
-    """The JSON the ``/chat`` endpoint returns: answer text, abstention flag, citations, mode, notice."""
+    """The JSON the ``/chat`` endpoint returns: answer text, abstention flag, citations, the closest
+    passages of an abstention (same shape), mode, notice."""
     return {
         "text": answer.text,
         "abstained": answer.abstained,
-        "citations": [
-            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "title": c.title,
-             "also_in": list(c.also_in)}
-            for c in answer.citations
-        ],
+        "citations": [_citation_json(c) for c in answer.citations],
+        "closest": [_citation_json(c) for c in answer.closest],
         "mode": answer.mode,
         "notice": answer.notice,
         "language": answer.language,
         "confidence": answer.confidence,
     }
+
+
+def _citation_json(c: Citation) -> dict:
+    return {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "title": c.title,
+            "also_in": list(c.also_in)}
 
 
 DOCUMENT_HEADERS = ["Title", "File", "Language", "Chunks", "Date", "Added"]
@@ -138,7 +169,8 @@ def document_rows(documents: list[DocumentInfo]) -> list[list]:
 
 def ingest_markdown(report: IngestReport) -> str:
     """What an upload or re-index did, failures first, one line per failed file."""
-    lines = [
+    lines = [escape_markdown(report.notice)] if report.notice else []
+    lines += [
         f"**Not added** {_code(name)}: {escape_markdown(reason.removeprefix(f'{name}: '))}"
         for name, reason in report.failed.items()
     ]
@@ -163,4 +195,5 @@ def _code(name: str) -> str:
 
 
 def _html_lines(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
+    # Several blank lines (around an image line, a page break) read as one paragraph break.
+    return html.escape(re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n\n", text)).replace("\n", "<br>")

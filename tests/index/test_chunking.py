@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import chunk_document, split_sentences
+from index.chunking import chunk_document, sentences as kinded_sentences, split_sentences, title_candidate
 from index.documents import Document
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").iterdir())
@@ -37,6 +37,12 @@ def assert_chunk_invariants(document: Document, target: int) -> None:
         holders = [c for c in chunks if c.start <= start and end <= c.end]
         assert len(holders) == 1, (document.text[start:end], [(c.start, c.end) for c in chunks])
     assert bool(chunks) == bool(spans)
+    # The read path re-splits a chunk's own text: it must find the sentences (and kinds) ingest stored.
+    all_sentences = {(s.start, s.end): s.kind for s in kinded_sentences(document.text)}
+    for chunk in chunks:
+        own = [(s.start + chunk.start, s.end + chunk.start, s.kind) for s in kinded_sentences(chunk.text)]
+        assert [(s, e) for s, e, _ in own] == list(chunk.sentences)
+        assert all(all_sentences[(s, e)] == kind for s, e, kind in own)
 
 
 # -- sentences --------------------------------------------------------------------------------------
@@ -48,6 +54,115 @@ def test_split_basic_punctuation_and_trimming():
 def test_line_breaks_end_sentences():
     text = "Title without a dot\nBody sentence one. Body two.\n\nAnother paragraph"
     assert sentences(text) == ["Title without a dot", "Body sentence one.", "Body two.", "Another paragraph"]
+
+
+WRAPPED = (
+    "The first passenger train of the restored Saltmere line ran on 3 May\n"
+    "1921, carrying two hundred guests from the harbour to the old market.\n"
+    "It was pulled by a tank engine built in Leeds in 1898 and repainted for\n"
+    "the day in the company's green livery.\n"
+)
+
+
+def test_a_line_break_inside_a_paragraph_ends_no_sentence():
+    assert sentences(WRAPPED) == [
+        "The first passenger train of the restored Saltmere line ran on 3 May\n"
+        "1921, carrying two hundred guests from the harbour to the old market.",
+        "It was pulled by a tank engine built in Leeds in 1898 and repainted for\nthe day in the company's green livery.",
+    ]
+
+
+def test_a_wrapped_line_ending_before_a_capital_still_continues():
+    text = "The harbour light was first lit in the autumn of 1852 by the keeper\nThomas Reed and his two sons, who kept it for forty years.\n"
+    assert sentences(text) == [text.strip()]
+
+
+def test_structure_lines_are_boundaries():
+    text = (
+        "# Kestrel Point\n"
+        "The lighthouse stands on the\nnorth cape.\n"
+        "- It is 30 metres tall\n"
+        "- Its light reaches\n  20 nautical miles\n"
+        "| year | event |\n"
+        "| 1852 | first lit |\n"
+        "\n"
+        "A last paragraph\nwrapped once."
+    )
+    assert sentences(text) == [
+        "# Kestrel Point", "The lighthouse stands on the\nnorth cape.", "- It is 30 metres tall",
+        "- Its light reaches\n  20 nautical miles", "| year | event |", "| 1852 | first lit |",
+        "A last paragraph\nwrapped once.",
+    ]
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, text[s.start : s.end]) for s in kinded_sentences(text)]
+
+
+def test_non_statement_kinds():
+    text = (
+        " date 2018-12 L'ambassadeur prend la parole. Photo: VNA\n\n"
+        "# Heading\n\n"
+        "A standalone title line\n\n"
+        "The delegation arrived on Monday.\n\n"
+        "meta-visit-1.jpg\n"
+        "Representatives of Meta at the meeting with the ministry\n\n"
+        "![a map](map.png)\n\n"
+        "Thứ trưởng Bùi Văn Nam phát biểu tại hội nghị. Ảnh: Bộ Công an\n\n"
+        "Le ministre à la tribune. Crédit : AFP\n"
+    )
+    assert kinds(text) == [
+        ("metadata", "date 2018-12 L'ambassadeur prend la parole."), ("metadata", "Photo: VNA"),
+        ("heading", "# Heading"),
+        ("heading", "A standalone title line"),
+        ("statement", "The delegation arrived on Monday."),
+        ("image", "meta-visit-1.jpg"), ("caption", "Representatives of Meta at the meeting with the ministry"),
+        ("image", "![a map](map.png)"),
+        ("caption", "Thứ trưởng Bùi Văn Nam phát biểu tại hội nghị."), ("caption", "Ảnh: Bộ Công an"),
+        ("caption", "Le ministre à la tribune."), ("caption", "Crédit : AFP"),
+    ]
+    assert [s.statement for s in kinded_sentences(text)].count(True) == 1
+
+
+def test_text_going_on_under_an_image_is_no_caption():
+    text = "map.png\n" + "The harbour was dredged in 1890 and again in 1920, each time deeper. " * 6
+    assert {k for k, _ in kinds(text)} == {"image", "statement"}
+
+
+def test_an_image_and_its_caption_stay_in_one_chunk():
+    text = ("A first paragraph that is long enough to fill most of a chunk on its own, really.\n\n"
+            "photo-1.jpg\nThe minister speaking at the conference\n\nThe meeting ended at noon.")
+    chunks = chunk_document(doc(text), 90)
+    holder = next(c for c in chunks if "photo-1.jpg" in c.text)
+    assert "The minister speaking" in holder.text
+    assert_chunk_invariants(doc(text), 90)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (" date 2025-12-24 Đề xuất mô hình đại sứ công nghệ\n\nTPO - Các chuyên gia đề xuất.", "Đề xuất mô hình đại sứ công nghệ"),
+        (" date 2018-12 L'ambassadeur prend la parole. Photo: VNA\n\nPhnom Penh (VNA) – Le Cambodge agit.",
+         "Phnom Penh (VNA) – Le Cambodge agit."),
+        ("photo.jpg\nA caption under it\n\nThe real first sentence.", "The real first sentence."),
+        ("# A heading\n\nBody.", "A heading"),
+    ],
+)
+def test_title_candidate_skips_captions_and_metadata(text, title):
+    assert title_candidate(text) == title
+
+
+@pytest.mark.parametrize("width", [40, 60, 72, 100])
+def test_hard_wrapped_seed_text_splits_like_the_unwrapped_text(width):
+    """A seed article wrapped at any width has the same sentences as the article itself."""
+    import textwrap
+
+    path = SEEDS[2]
+    original = path.read_text(encoding="utf-8")
+    wrapped = "\n\n".join(textwrap.fill(p, width) for p in original.split("\n") if p.strip())
+    collapse = lambda t: [" ".join(s.split()) for s in sentences(t)]  # noqa: E731
+    assert collapse(wrapped) == collapse("\n\n".join(p for p in original.split("\n") if p.strip()))
+    assert_chunk_invariants(doc(wrapped), 500)
 
 
 def test_closing_quotes_stay_with_their_sentence():

@@ -235,3 +235,61 @@ def test_progress_counts_the_chunks_to_embed_up_front_and_each_embedding_call(st
     assert [e.chunks_embedded for e in events] == sorted(e.chunks_embedded for e in events)
     assert sorted({e.chunks_embedded for e in events}) == [0, 4, 5], "one step per embedding call"
     assert events[-1] == IngestProgress(5, 5, 7, 7, "")
+
+
+# -- index format: a change of chunking rules re-chunks what is indexed ------------------------------
+WRAPPED_NOTE = (
+    "The first passenger train of the restored Saltmere line ran on 3 May\n"
+    "1921, carrying two hundred guests from the harbour to the old market.\n"
+)
+
+
+def _old_rules_chunks(document, target):
+    """Chunks as the format-1 chunker cut them: every line break ended a sentence."""
+    from index.documents import Chunk
+
+    chunks, position = [], 0
+    for ordinal, line in enumerate(document.text.split("\n")):
+        if line.strip():
+            chunks.append(Chunk(id=f"{document.source}::{ordinal}", source=document.source, ordinal=ordinal,
+                                start=position, end=position + len(line), text=line, language=document.language,
+                                sentences=((position, position + len(line)),)))
+        position += len(line) + 1
+    return chunks
+
+
+def test_a_changed_index_format_rechunks_on_the_next_add(embedded_stack, tmp_path, write, monkeypatch):
+    import index.ingest as ingest
+    from index.chunking import INDEX_FORMAT
+
+    note = write(tmp_path / "notes" / "saltmere.txt", WRAPPED_NOTE)
+    # An index built by the previous release: old rules, and no format recorded in the catalog.
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "chunk_document", _old_rules_chunks)
+        patch.setattr(ingest, "INDEX_FORMAT", "1")
+        embedded_stack.ingestor.run([note])
+    embedded_stack.catalog._conn.execute("DELETE FROM meta")
+    assert embedded_stack.catalog.count_chunks() == 2
+
+    calls = []
+    report = embedded_stack.ingestor.run([tmp_path / "notes"], progress=calls.append)
+    assert report.rechunked == ["saltmere.txt"] and report.skipped == ["saltmere.txt"]
+    assert report.notice.startswith("note: re-chunking 1 indexed document(s)")
+    assert report.summary().splitlines()[0] == report.notice
+    assert calls[0].current == "re-chunking saltmere.txt" and calls[-1] == IngestProgress(1, 1, 1, 1, "")
+    assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
+    chunk = embedded_stack.catalog.chunks(embedded_stack.catalog.chunk_ids("saltmere.txt"))
+    assert [c.text for c in chunk.values()] == [WRAPPED_NOTE.strip()]
+    embedded_stack.assert_consistent()
+    # Once re-chunked, the next add does nothing more.
+    again = embedded_stack.ingestor.run([tmp_path / "notes"])
+    assert again.rechunked == [] and again.notice is None and again.chunks_embedded == 0
+
+
+def test_a_fresh_index_records_its_format(embedded_stack, corpus):
+    from index.chunking import INDEX_FORMAT
+
+    assert embedded_stack.catalog.meta("index_format") is None
+    report = embedded_stack.ingestor.run([corpus])
+    assert report.notice is None and report.rechunked == []
+    assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT

@@ -195,3 +195,60 @@ def test_unshowable_names_are_refused(tmp_path, name):
     path = write(tmp_path / "x.txt", "Some text.")
     with pytest.raises(InputError):
         load(path, source=name)
+
+
+# -- wrapped text, structure and titles --------------------------------------------------------------
+WRAPPED_PDF_LINES = [
+    "Saltmere Railway",
+    "The first passenger train of the restored Saltmere line ran on 3 May",
+    "1921, carrying two hundred guests from the harbour to the old market. The",
+    "line was built by the Saltmere Harbour Company, whose engineers had restor-",
+    "ed the viaduct over the river the winter before. Trains ran every Sunday.",
+    "Timetable",
+]
+
+
+def test_pdf_wrapped_lines_are_joined_and_hyphenation_undone(tmp_path):
+    doc = load(write(tmp_path / "saltmere.pdf", make_pdf(WRAPPED_PDF_LINES)))
+    assert doc.text.split("\n\n") == [
+        "Saltmere Railway",
+        "The first passenger train of the restored Saltmere line ran on 3 May 1921, carrying two hundred guests "
+        "from the harbour to the old market. The line was built by the Saltmere Harbour Company, whose engineers "
+        "had restored the viaduct over the river the winter before. Trains ran every Sunday.",
+        "Timetable",
+    ]
+    assert doc.title == "Saltmere Railway"
+
+
+def test_html_blocks_are_paragraphs_and_inline_tags_stay_in_the_sentence(tmp_path):
+    html = (
+        "<html><body><h1>Kestrel Point Lighthouse</h1>\n<p>The lighthouse was <b>built</b> in\n1852 by the "
+        "<a href='/b'>harbour board</a>.</p><figure><img src='/img/tower.jpg?w=300'>"
+        "<figcaption>The tower in 1900</figcaption></figure><ul><li>Height: 30 m</li></ul></body></html>"
+    )
+    doc = load(write(tmp_path / "kestrel.html", html))
+    assert doc.text == ("# Kestrel Point Lighthouse\n\nThe lighthouse was built in 1852 by the harbour board.\n\n"
+                        "tower.jpg\nThe tower in 1900\n\n- Height: 30 m")
+    assert doc.title == "Kestrel Point Lighthouse"
+
+
+def test_html_comments_stay_invisible(tmp_path):
+    doc = load(write(tmp_path / "c.html", "<p>Visible text here.<!-- a hidden note --></p>"))
+    assert doc.text == "Visible text here."
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "title"),
+    [
+        ("cap.txt", " date 2018-12 L'ambassadeur prend la parole à la tribune. Photo: VNA\n\n"
+                    "Phnom Penh (VNA) – Non seulement chaque pays, mais aussi les gouvernements et la communauté "
+                    "internationale doivent se coordonner.", "Phnom Penh (VNA) – Non seulement chaque pays, mais aussi les gouvernements et…"),
+        ("meta.txt", " date 2025-12-24 Đề xuất mô hình đại sứ công nghệ\n\nTPO - Các chuyên gia đề xuất.",
+         "Đề xuất mô hình đại sứ công nghệ"),
+        ("img.md", "photo.jpg\nA caption\n\nSome text first.\n\n# The heading\n\nBody.", "The heading"),
+    ],
+)
+def test_titles_skip_captions_and_metadata_and_cut_at_a_word(tmp_path, name, text, title):
+    doc = load(write(tmp_path / name, text))
+    assert doc.title == title
+    assert len(doc.title) <= 80

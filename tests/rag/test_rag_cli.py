@@ -101,6 +101,22 @@ def test_ask_prints_the_answer_and_its_sources(cli, first_index):
     assert any(line.strip().startswith("[1] ") and ".txt (" in line for line in lines[1:])
 
 
+def test_an_abstention_prints_the_closest_passages(cli, first_index):
+    question = "What is the boiling point of mercury at sea level?"
+    result = cli("ask", question)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "The documents don't say."
+    label = lines.index("Closest passages — none of them states the answer:")
+    shown = [line for line in lines[label + 1 :] if line.startswith("  ")]
+    assert shown and all(line.startswith(f"  {n}. ") and ".txt (" in line for n, line in enumerate(shown, 1))
+    assert not any(line.strip().startswith("[") for line in lines)
+    answer = json.loads(cli("ask", question, "--json").stdout)
+    assert answer["abstained"] and answer["citations"] == [] and "[" not in answer["text"]
+    for c in answer["closest"]:
+        assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+
+
 def test_docs_and_status(cli, first_index):
     docs = cli("docs")
     assert docs.returncode == 0

@@ -88,7 +88,7 @@ def test_meta_answer_links_its_markers_to_highlighted_sources(page, ui_url):
     expect(marker).to_have_text("[1]")
     marker.click()
     card = page.locator("#src-1-1")
-    expect(card).to_contain_text(META)
+    expect(page.locator(".rag-doc", has=card)).to_contain_text(META)
     expect(card).to_be_in_viewport()
 
 
@@ -132,7 +132,8 @@ def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
     ask(page, "Who founded the Zorblax Institute?")
     expect(last_answer(page).locator(".rag-abstain")).to_be_visible()
     expect(last_answer(page)).not_to_contain_text("Ilse Varga")
-    expect(page.locator("#sources")).to_contain_text("No sources")
+    expect(page.locator("#sources")).to_contain_text("Closest passages — none of them states the answer")
+    expect(page.locator("#sources")).not_to_contain_text("zorblax_institute.txt")
     shot(page, "05_abstained")
 
     open_tab(page, "Documents")
@@ -187,7 +188,7 @@ def test_an_upload_shows_one_moving_bar_with_the_file_and_chunks_embedded(page, 
             with contextlib.suppress(playwright_api.Error):  # it may vanish between the two calls
                 seen.add(int(bars.first.get_attribute("aria-valuenow", timeout=1000)))
                 if len(seen) == 2:
-                    shot(page, "08_upload_progress")
+                    shot(page, "11_upload_progress")
                     # Drawn inside the status line, not clipped away by it.
                     box, status = bars.first.bounding_box(), page.locator("#doc-status").bounding_box()
                     assert status["y"] <= box["y"] and box["y"] + box["height"] <= status["y"] + status["height"]
@@ -231,3 +232,46 @@ def test_documents_indexed_and_removed_by_another_process_show_up(page, ui_url, 
     expect(page.locator("#documents")).not_to_contain_text("quillon_notes.txt")
     expect(page.locator("#documents")).to_contain_text(META)
     assert not (tmp_path / "netguard.log").exists()
+
+
+def test_an_abstention_shows_the_closest_passages_as_source_cards(page, ui_url):
+    page.goto(ui_url)
+    ask(page, "What is the boiling point of mercury at sea level?")
+    answer = last_answer(page)
+    expect(answer.locator(".rag-abstain")).to_be_visible()
+    expect(answer).to_contain_text("Closest passages — none of them states the answer")
+    expect(answer.locator('a[href^="#src-"], a[href^="#near-"]')).to_have_count(0)
+    sources = page.locator("#sources")
+    expect(sources.locator(".rag-closest-label")).to_have_text("Closest passages — none of them states the answer")
+    expect(sources.locator(".rag-source").first).to_be_visible()
+    expect(sources.locator("mark").first).not_to_be_empty()
+    expect(sources).not_to_contain_text("No sources")
+    shot(page, "08_closest_passages")
+
+
+def test_source_cards_are_grouped_under_one_readable_title(page, ui_url):
+    page.goto(ui_url)
+    ask(page, "Combien d'internautes compte le Cambodge ?")
+    groups = page.locator("#sources .rag-doc")
+    expect(groups.first).to_be_visible()
+    titles = [t.strip() for t in groups.locator(".rag-source-head").all_inner_texts()]
+    files = [f.strip() for f in groups.locator(".rag-source-file").all_inner_texts()]
+    assert len(set(files)) == len(files) == len(titles), "one group per document"
+    for title, file in zip(titles, files):
+        assert title != file, f"{file}: the title is the file name"
+        assert "Photo:" not in title and "Ảnh:" not in title and not title.startswith("date "), title
+        assert len(title) <= 80
+    # Every card of the answer sits in its document's group, under that one title.
+    cards = page.locator("#sources .rag-source")
+    assert cards.count() == groups.locator(".rag-source").count() >= 1
+    shot(page, "09_grouped_source_cards")
+
+    # The closest passages of this abstention come from several passages of the Meta article: one group,
+    # one title, several cards.
+    ask(page, "What was Meta's revenue in 2023?")
+    meta_group = page.locator("#sources .rag-doc", has_text=META)
+    expect(meta_group).to_have_count(1)
+    expect(meta_group.locator(".rag-source-head")).to_have_count(1)
+    assert meta_group.locator(".rag-source").count() >= 2
+    meta_group.scroll_into_view_if_needed()
+    shot(page, "10_cards_of_one_document_grouped")

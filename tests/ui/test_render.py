@@ -13,6 +13,7 @@ from index.catalog import DocumentInfo
 from index.ingest import IngestReport
 from rag.answers import Answer, Citation
 from ui.render import (
+    CLOSEST_LABEL,
     anchor,
     answer_markdown,
     api_payload,
@@ -21,6 +22,7 @@ from ui.render import (
     error_html,
     escape_markdown,
     ingest_markdown,
+    near_anchor,
     sources_html,
     status_html,
 )
@@ -109,6 +111,7 @@ def test_api_payload_and_tables_are_plain_json():
     payload = api_payload(answer)
     assert payload["citations"] == [{"n": 1, "source": CITATION.source, "start": START, "end": START + len(QUOTE),
                                      "quote": QUOTE, "title": CITATION.title, "also_in": []}]
+    assert payload["closest"] == []
     assert (payload["text"], payload["abstained"], payload["mode"]) == ("x [1]", False, "extractive")
     info = DocumentInfo(source="a.txt", title="A", language="vi", date=None, sha256="0", chunks=3, chars=10,
                         added_at=0.0)
@@ -139,3 +142,39 @@ def test_reader_confidence_is_a_small_line_and_absent_when_the_reader_is_off():
     assert api_payload(answer)["confidence"] == 0.874
     answer.confidence = None
     assert "rag-confidence" not in answer_markdown(answer, turn=1)
+
+
+# -- cards grouped by document; closest passages on an abstention ------------------------------------
+SECOND = "Closing words follow here and there."
+SECOND_AT = DOC.index(SECOND, START)
+
+
+def test_cards_of_one_document_share_one_title():
+    other = Citation(n=2, source="other.txt", start=0, end=5, quote="Other", title="Other document")
+    again = Citation(n=3, source=CITATION.source, start=SECOND_AT, end=SECOND_AT + len(SECOND), quote=SECOND,
+                     title=CITATION.title)
+    out = sources_html([CITATION, other, again], {CITATION.source: DOC, "other.txt": "Other text."}, turn=2)
+    assert out.count("Zorblax &quot;history&quot;") == 1 and out.count('class="rag-doc"') == 2
+    # Grouped in order of first citation: [1] and [3] under the first document, then [2].
+    assert out.index(f'id="{anchor(2, 1)}"') < out.index(f'id="{anchor(2, 3)}"') < out.index(f'id="{anchor(2, 2)}"')
+    first_group = out.split('class="rag-doc"')[1]
+    assert anchor(2, 3) in first_group and anchor(2, 2) not in first_group
+    assert marked(out) == [QUOTE, SECOND, "Other"]
+
+
+def test_an_abstention_shows_its_closest_passages_under_a_label_without_markers():
+    near = Citation(n=1, source=CITATION.source, start=START, end=START + len(QUOTE), quote=QUOTE, title="Zorblax")
+    answer = Answer(question="q", text="The documents don't say.", abstained=True, closest=[near])
+    markdown = answer_markdown(answer, turn=4)
+    assert "No answer" in markdown and "](#" not in markdown and "[1]" not in markdown
+    assert CLOSEST_LABEL in markdown
+    out = sources_html(answer.citations, {CITATION.source: DOC}, turn=4, closest=answer.closest)
+    assert CLOSEST_LABEL in out and "No sources" not in out
+    assert f'id="{near_anchor(4, 1)}"' in out and "[1]" not in out and marked(out) == [QUOTE]
+    payload = api_payload(answer)
+    assert payload["citations"] == [] and payload["closest"][0]["quote"] == QUOTE
+
+
+def test_an_ingest_notice_comes_first():
+    report = IngestReport(skipped=["a.txt"], rechunked=["a.txt"], notice="note: re-chunking 1 indexed document(s)")
+    assert ingest_markdown(report).startswith("note: re\\-chunking 1 indexed document\\(s\\)")
