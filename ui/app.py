@@ -219,7 +219,8 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                        api_visibility="private")
         # Another process (`rag index`, a second UI) may have added or removed documents: the counts are
         # refreshed after every answer, the documents tab whenever it is opened.
-        refresh_status = dict(fn=lambda: status_html(assistant.status()), outputs=status, api_visibility="private")
+        refresh_status = dict(fn=lambda: status_html(assistant.status()), outputs=status, api_visibility="private",
+                              show_progress="hidden")
         box.submit(ask, **chat_io).then(**refresh_status)
         send.click(ask, **chat_io).then(**refresh_status)
         clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
@@ -231,8 +232,9 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private", show_progress_on=doc_status)
         remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
         table.select(pick, outputs=choice, api_visibility="private")
-        demo.load(documents_view, outputs=view, api_visibility="private")
-        documents_tab.select(documents_view, outputs=view, api_visibility="private")
+        # Quiet refreshes: a progress bar over each listing would flash on every tab switch.
+        demo.load(documents_view, outputs=view, api_visibility="private", show_progress="hidden")
+        documents_tab.select(documents_view, outputs=view, api_visibility="private", show_progress="hidden")
         gr.api(chat, api_name="chat")
     return demo
 

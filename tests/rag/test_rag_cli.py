@@ -74,7 +74,7 @@ def test_index_then_index_again(cli, first_index):
     assert first_index.stdout.startswith("5 added, 0 updated, 0 unchanged (")
     # The bar counts chunks embedded (the slow part), files read follow it.
     chunks = int(first_index.stdout.split("(")[1].split()[0])
-    assert first_index.stderr.startswith("embedding:") and f"| {chunks}/{chunks} [" in first_index.stderr
+    assert first_index.stderr.lstrip().startswith("embedding:") and f"| {chunks}/{chunks} [" in first_index.stderr
     assert "chunk/s" in first_index.stderr or "s/chunk" in first_index.stderr
     assert "5/5 files" in first_index.stderr and "file/s" not in first_index.stderr
     again = cli("index", "seeds/")

@@ -68,12 +68,18 @@ def test_a_busy_port_is_refused_before_loading_or_indexing_anything(how, busy_po
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def _outside_make() -> dict[str, str]:
+    """The environment without what an enclosing `make test` passes down (MAKELEVEL turns `make:` into
+    `make[1]:` and MAKEFLAGS carries its options): a user's `make run` from a shell."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def test_make_run_on_a_busy_port_fails_before_installing(busy_port, tmp_path):
     # A fresh clone as far as `make run` can tell: the Makefile and the UI package, no .venv yet.
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copytree(ROOT / "ui", tmp_path / "ui", ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run(["make", "run", f"PORT={busy_port}"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=_outside_make())
     assert result.returncode != 0
     _one_port_error("\n".join(x for x in result.stderr.splitlines() if not x.startswith("make: ***")), busy_port)
     assert not (tmp_path / ".venv").exists(), "nothing was installed"
@@ -84,7 +90,8 @@ def test_make_run_on_a_busy_port_fails_before_installing(busy_port, tmp_path):
                                                    ([], {"PORT": "3000"}, "7860")])
 def test_make_run_passes_its_port_to_the_ui(args, env, port):
     result = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={**{k: v for k, v in os.environ.items() if k not in ("PORT", "RAG_UI_PORT")}, **env})
+                            env={**{k: v for k, v in _outside_make().items() if k not in ("PORT", "RAG_UI_PORT")},
+                                 **env})
     assert f"-m ui.ports 127.0.0.1 {port}" in result.stdout and f"RAG_UI_PORT={port} " in result.stdout
 
 
