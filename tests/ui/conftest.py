@@ -48,13 +48,18 @@ def ui_url(ui_assistant) -> Iterator[str]:
 def fallback_url(seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app configured for an LLM endpoint nobody listens on (a free loopback port): every answer falls back."""
     from rag import Assistant
-    from ui.app import build_app, launch
 
     data_dir = tmp_path_factory.mktemp("ui_fallback") / "data"
     shutil.copytree(seeded_dir, data_dir)
-    assistant = Assistant(data_dir=data_dir, llm_base_url=f"http://127.0.0.1:{_free_port()}/v1", llm_timeout=5)
+    yield from serve(Assistant(data_dir=data_dir, llm_base_url=f"http://127.0.0.1:{_free_port()}/v1", llm_timeout=5))
+
+
+def serve(assistant, port: int | None = None) -> Iterator[str]:
+    """The chat app over ``assistant`` on a loopback port, yielding its URL; closes both afterwards."""
+    from ui.app import build_app, launch
+
     demo = build_app(assistant)
-    url = launch(demo, host="127.0.0.1", port=_free_port(), block=False)
+    url = launch(demo, host="127.0.0.1", port=port or _free_port(), block=False)
     try:
         yield url.rstrip("/")
     finally:

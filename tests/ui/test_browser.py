@@ -158,17 +158,10 @@ def slow_upload_url(seeded_dir, tmp_path, loopback_port) -> Iterator[str]:
     import shutil
 
     from rag import Assistant
-    from ui.app import build_app, launch
+    from tests.ui.conftest import serve
 
     shutil.copytree(seeded_dir, tmp_path / "data")
-    assistant = Assistant(data_dir=tmp_path / "data", embed_batch=2)
-    demo = build_app(assistant)
-    url = launch(demo, host="127.0.0.1", port=loopback_port(), block=False)
-    try:
-        yield url.rstrip("/")
-    finally:
-        demo.close()
-        assistant.close()
+    yield from serve(Assistant(data_dir=tmp_path / "data", embed_batch=2), loopback_port())
 
 
 def test_an_upload_shows_one_moving_bar_with_the_file_and_chunks_embedded(page, slow_upload_url, tmp_path):
