@@ -32,12 +32,8 @@ def summary_ms(seconds: list[float]) -> dict:
 
 
 def retrieve(assistant, question: str, mode: str | None = None) -> list[str]:
-    """Sources of our top-k passages; the public ``Assistant.retrieve`` when it exists."""
-    if hasattr(assistant, "retrieve"):
-        passages = assistant.retrieve(question, mode=mode)
-    else:  # older Assistant without a public retrieval call
-        passages = assistant._retriever.run(question, mode=mode)
-    return [p.source for p in passages]
+    """Sources of our top-k passages."""
+    return [p.source for p in assistant.retrieve(question, mode=mode)]
 
 
 def measure_latency(assistant, baseline: LlamaIndexBaseline, questions: list[Question], repeat: int,

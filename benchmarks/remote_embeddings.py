@@ -25,7 +25,7 @@ def measure_remote(local: Embedder, chunks: list[Chunk], questions: list[Questio
                    question: str, reference_answer: str, work: Path, batch: int) -> dict:
     """Throughput and agreement of the endpoint vs ``local`` on ``chunks``, and one end-to-end answer."""
     from index.embedding import make_embedder
-    from index.settings import Settings
+    from rag.settings import Settings
     from rag import Assistant
 
     texts = [c.text for c in chunks]

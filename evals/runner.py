@@ -67,7 +67,7 @@ def run(dataset: Dataset, assistant: Assistant, modes: tuple[str, ...] = MODES, 
                 case_id=case.id, mode=mode, language=case.language, pair=pair, answerable=case.answerable,
                 answers=case.answers, gold_sources=case.sources, gold_spans=spans[case.id],
                 retrieved=tuple(p.source for p in answer.passages),
-                answer_text=None if retrieval_only else answer.text,
+                answer_text=None if retrieval_only else answer.plain,
                 abstained=None if retrieval_only else answer.abstained,
                 citations=() if retrieval_only else tuple(
                     CitedQuote(c.source, c.start, c.end, c.quote) for c in answer.citations),

@@ -33,7 +33,7 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.loading import iter_files, load_document
 from index.locks import FileLock, Waiting
-from index.settings import Settings
+from index.settings import IndexSettings
 from index.store import VectorStore
 
 
@@ -86,7 +86,7 @@ FORMAT_KEY = "index_format"
 class Ingestor:
     """Write path stage: documents into the catalog (text + keywords) and Chroma (vectors)."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder):
+    def __init__(self, settings: IndexSettings, catalog: Catalog, store: VectorStore, embedder: Embedder):
         self._settings = settings
         self._catalog = catalog
         self._store = store

@@ -1,7 +1,9 @@
-"""One settings object for the whole assistant, with offline defaults.
+"""The write path's settings: where the index lives, how documents are cut and embedded.
 
-Every field can be set from the environment with the ``RAG_`` prefix (``RAG_DATA_DIR``,
-``RAG_TOP_K``...); the LLM endpoint also honours the usual ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``.
+``IndexSettings`` is the section of the assistant's one settings object (``rag.settings.Settings``)
+that ``index/`` reads; the read path's sections live with the read path, so nothing here knows about
+retrieval, answers, LLMs or the UI. Every field can be set from the environment with the ``RAG_``
+prefix (``RAG_DATA_DIR``, ``RAG_CHUNK_CHARS``...).
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+CONFIG = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
+"""Shared by every section: ``RAG_`` + the field name, unknown variables ignored."""
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
+
+class IndexSettings(BaseSettings):
+    """Read by index/ (ingest, store, embedding) and by the read path's retrieval, which shares the store."""
+
+    model_config = CONFIG
 
     data_dir: Path = Field(Path(".rag"), description="Where the index (Chroma + catalog) lives.")
 
@@ -43,46 +50,6 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20.0, gt=0, description="Files larger than this are refused (20 MB of text is already ~40,000 chunks to embed)."
     )
-
-    # Retrieval
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Retrieval strategy.")
-    candidates: int = Field(20, ge=5, description="Candidates each ranker contributes before fusion.")
-    keyword_weight: float = Field(0.06, ge=0, description="Weight of keyword coverage in hybrid fusion.")
-    sentence_weight: float = Field(
-        0.5, ge=0, le=1, description="Share of a chunk's dense score that comes from its best sentence."
-    )
-    answer_type_bonus: float = Field(
-        0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
-    )
-    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
-    reader: Literal["on", "off"] = Field(
-        "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
-    )
-    reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
-
-    # Answering
-    llm_base_url: str | None = Field(
-        None,
-        validation_alias=AliasChoices("RAG_LLM_BASE_URL", "OPENAI_BASE_URL", "llm_base_url"),
-        description="OpenAI-compatible endpoint; unset and no API key = offline extractive answers.",
-    )
-    llm_api_key: str | None = Field(
-        None,
-        validation_alias=AliasChoices("RAG_LLM_API_KEY", "OPENAI_API_KEY", "llm_api_key"),
-        description="API key for the LLM endpoint.",
-        repr=False,
-    )
-    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
-    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
-    llm_max_tokens: int = Field(400, ge=16, description="Upper bound on answer length.")
-
-    # Chat UI
-    ui_port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI (`python -m ui`, `make run PORT=N`).")
-
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.llm_base_url or self.llm_api_key)
 
     @property
     def chroma_dir(self) -> Path:

@@ -20,7 +20,7 @@ import numpy as np
 from index.documents import Chunk
 from index.errors import BackendError
 from index.locks import FileLock
-from index.settings import Settings
+from index.settings import IndexSettings
 
 _SPACE = {"hnsw": {"space": "cosine"}}
 _STALE = "Error finding id"  # Chroma's message when its in-memory index lacks an id (see ``reopen``)
@@ -29,7 +29,7 @@ _STALE = "Error finding id"  # Chroma's message when its in-memory index lacks a
 class VectorStore:
     """Chunk and sentence vectors keyed by id, grouped by document source for deletion."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: IndexSettings):
         self._settings = settings
         self._embedded = not settings.chroma_host
         # Writes exclude loads of the index files (see ``reopen``); a server needs none of this.
@@ -68,7 +68,9 @@ class VectorStore:
             # Chroma loads a collection's HNSW files on first use: do it now, under ``_loading``.
             for collection in (self._chunks, self._sentences):
                 collection.get(limit=1, include=["embeddings"])
-        except Exception as exc:  # chromadb raises many unrelated types for one cause: it is unreachable
+        except Exception as exc:
+            if not is_chroma_failure(exc):
+                raise
             raise BackendError(f"cannot open the vector store ({_describe(settings)}): {exc}") from None
 
     def reopen(self, generation: int | None = None) -> None:
@@ -227,12 +229,29 @@ class _Guard:
 
     def __exit__(self, exc_type, exc, tb):
         self._lock.release()
-        if exc is not None and not isinstance(exc, BackendError):
+        if exc is not None and not isinstance(exc, BackendError) and is_chroma_failure(exc):
             raise BackendError(f"{self._location}: {self._action} failed: {exc}") from exc
         return False
 
 
-def _describe(settings: Settings) -> str:
+def is_chroma_failure(exc: BaseException) -> bool:
+    """True for what chromadb raises when the store fails, as opposed to a bug in our code (TypeError,
+    AttributeError, KeyError... propagate). Chroma's own ``ChromaError`` family (the Rust bindings raise its
+    ``InternalError`` etc., "Error finding id" included), httpx's errors and a bare ``Exception`` (how
+    ``chromadb.api.base_http_client._raise_chroma_error`` reports an HTTP error it has no type for) from a
+    server, the OS (disk, permissions), SQLite under the embedded store, and ``ValueError`` (chromadb's
+    validation of what it reads back)."""
+    import sqlite3
+
+    import httpx
+    from chromadb.errors import ChromaError
+
+    if type(exc) is Exception:
+        return True
+    return isinstance(exc, (ChromaError, httpx.HTTPError, OSError, sqlite3.Error, ValueError))
+
+
+def _describe(settings: IndexSettings) -> str:
     if settings.chroma_host:
         return f"Chroma server at {settings.chroma_host}:{settings.chroma_port}; is `chroma run` up?"
     return f"embedded Chroma at {settings.chroma_dir}"

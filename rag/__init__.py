@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rag.answers import Answer, AnswerChunk, Citation, Passage
     from rag.assistant import Assistant
+    from rag.settings import Settings
+    from rag.values import Answer, AnswerChunk, Citation, Claim, Passage
 
-__all__ = ["Answer", "AnswerChunk", "Assistant", "Citation", "Passage"]
+__all__ = ["Answer", "AnswerChunk", "Assistant", "Citation", "Claim", "Passage", "Settings"]
 
 
 def __getattr__(name: str):
@@ -20,8 +21,12 @@ def __getattr__(name: str):
         from rag.assistant import Assistant
 
         return Assistant
-    if name in ("Answer", "AnswerChunk", "Citation", "Passage"):
-        from rag import answers
+    if name == "Settings":
+        from rag.settings import Settings
 
-        return getattr(answers, name)
+        return Settings
+    if name in ("Answer", "AnswerChunk", "Citation", "Claim", "Passage"):
+        from rag import values
+
+        return getattr(values, name)
     raise AttributeError(name)

@@ -1,6 +1,6 @@
-"""An LLM's sentence and its ``[n]`` markers in, verified citations out.
+"""A claim and the passages it cites in, the sentences that support it out (``CitationChecker``).
 
-Each marker is checked against the passage it names: the passage must hold a sentence that supports
+Each cited passage is checked against the passage it names: the passage must hold a sentence that supports
 the claim. Support is e5 closeness (``min_similarity``; ``name_slack`` less when every name and number
 of the claim is in the sentence) guarded by cheap rules an embedding cannot see, each measured on the
 labelled claim set (``python -m evals.claims``):
@@ -24,13 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedding import Embedder
-from rag.answers import Passage
-from rag.evidence import numbers_in, passage_sentences
-from rag.vectors import SentenceVectors
+from rag.values import Passage
+from rag.evidence import passage_sentences
+from rag.facts import numbers_in
+from rag.sentence_cache import SentenceVectors
 
-MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# A sentence is complete once its end punctuation (and any markers after it) is followed by more text.
-_COMPLETE = re.compile(r"[.!?…](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s+[^\s\[])")
 # Runs of capitalised words ([^\W\d_] is a letter; str.isupper decides the capital, since a range such
 # as À-Ỹ also holds lower-case letters).
 _WORDS = re.compile(r"[^\W\d_][\w&-]*(?:\s+[^\W\d_][\w&-]*)*")
@@ -60,28 +58,6 @@ class Support:
     end: int
     quote: str
     score: float
-
-
-def parse_markers(sentence: str) -> tuple[str, list[int]]:
-    """The sentence without its markers, and the 1-based passage numbers they name, in order."""
-    numbers: list[int] = []
-    for match in MARKERS.finditer(sentence):
-        for part in re.split(r"[,;]", match.group(1)):
-            n = int(part)
-            if n not in numbers:
-                numbers.append(n)
-    return MARKERS.sub("", sentence).strip(), numbers
-
-
-def split_complete(buffer: str) -> tuple[list[str], str]:
-    """Complete sentences at the start of a streamed ``buffer`` and the unfinished rest."""
-    sentences, start = [], 0
-    for match in _COMPLETE.finditer(buffer):
-        piece = buffer[start : match.end()].strip()
-        if piece:
-            sentences.append(piece)
-        start = match.end()
-    return sentences, buffer[start:]
 
 
 class CitationChecker:

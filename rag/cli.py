@@ -26,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USER_ERROR
-    if args.data_dir:
-        os.environ["RAG_DATA_DIR"] = args.data_dir
     return run_command(lambda: args.handler(args))
 
 
@@ -121,14 +119,15 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("--data-dir", default=default, help="where the index lives (default: $RAG_DATA_DIR or ./.rag)")
 
 
-def _assistant():
+def _assistant(args):
+    """The assistant the command works on: ``--data-dir`` wins over ``RAG_DATA_DIR``."""
     from rag.assistant import Assistant
 
-    return Assistant()
+    return Assistant(data_dir=args.data_dir or None)
 
 
 def _index(args) -> int:
-    assistant = _assistant()
+    assistant = _assistant(args)
     report = add_with_progress(assistant, args.paths)
     print(report.summary())
     print_failures(report)
@@ -172,7 +171,7 @@ def add_with_progress(assistant, paths):
 
 
 def _ask(args) -> int:
-    assistant = _assistant()
+    assistant = _assistant(args)
     use_llm = False if args.no_llm else None
     if args.json:
         answer = assistant.ask(args.question, top_k=args.top_k, mode=args.mode, use_llm=use_llm)
@@ -195,7 +194,7 @@ def _print_stream(assistant, question, history, **options):
         copies = f" (also in {', '.join(c.also_in)})" if c.also_in else ""
         print(f"  [{c.n}] {c.source} ({c.start}-{c.end}){copies}: {_shown(c.quote)}")
     if answer.closest:
-        from rag.answers import CLOSEST_LABEL
+        from rag.values import CLOSEST_LABEL
 
         print(f"{CLOSEST_LABEL}:")
         for c in answer.closest:
@@ -212,7 +211,7 @@ def _shown(quote: str) -> str:
 def _chat(args) -> int:
     from index.errors import InputError
 
-    assistant = _assistant()
+    assistant = _assistant(args)
     if args.paths:
         report = add_with_progress(assistant, args.paths)
         print(report.summary())
@@ -236,7 +235,7 @@ def _chat(args) -> int:
 
 
 def _docs(args) -> int:
-    docs = _assistant().documents()
+    docs = _assistant(args).documents()
     if args.json:
         from dataclasses import asdict
 
@@ -252,14 +251,14 @@ def _docs(args) -> int:
 def _remove(args) -> int:
     from index.errors import InputError
 
-    if not _assistant().remove(args.source):
+    if not _assistant(args).remove(args.source):
         raise InputError(f"{args.source}: not indexed, so nothing was removed; `rag docs` lists the file names")
     print(f"removed {args.source}")
     return EXIT_OK
 
 
 def _status(args) -> int:
-    for key, value in _assistant().status().items():
+    for key, value in _assistant(args).status().items():
         print(f"{key}: {value}")
     return EXIT_OK
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from rag.answers import Answer, Passage
+from rag.values import Answer, Passage
 
 _WORD = re.compile(r"\w+")
 
@@ -24,6 +24,9 @@ class CopyFilter:
     def __init__(self, min_containment: float = 0.8, shingle_words: int = 3):
         self._min = min_containment
         self._n = shingle_words
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
 
     def run(self, passages: list[Passage]) -> list[Passage]:
         """``passages`` (best first) minus copies of a better one, whose ``also_in`` names the copies' files."""

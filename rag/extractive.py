@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.catalog import tokenize
-from rag.answers import Answer, Citation, Passage
-from rag.evidence import Evidence, answer_type, answer_values, numbers_in
+from rag.values import Answer, Citation, Claim, Passage
+from rag.evidence import Evidence
+from rag.facts import answer_type, answer_values, numbers_in
 from rag.reader.rerank import Reading
+from rag.verification import CitationBook
 
 ABSTENTIONS = {
     "en": "The documents don't say.",
@@ -50,12 +52,15 @@ class SupportPolicy:
 
 
 class ExtractiveAnswerer:
-    """Read path stage 2 (offline): quote the sentences that answer the question."""
+    """Read path stage ``answer`` (offline, the default): quote the sentences that answer the question."""
 
     def __init__(self, policy: SupportPolicy | None = None, max_sentences: int = 3, max_closest: int = 3):
         self.policy = policy or SupportPolicy()
         self._max = max_sentences
         self._max_closest = max_closest
+
+    def warm_up(self) -> None:
+        """Nothing to load: no model but the embedder, whose scores arrive with the evidence."""
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
             titles: dict[str, str], reading: Reading | None = None) -> Answer:
@@ -68,9 +73,8 @@ class ExtractiveAnswerer:
             return self.policy.supports(question, language, item, passages[item.passage])
 
         if not evidence or not (reading.supported if reading is not None else supported(evidence[0])):
-            return Answer(question=question, text=abstention_text(language), abstained=True, passages=passages,
-                          language=language, closest=closest(evidence, titles, self._max_closest),
-                          confidence=confidence)
+            return abstention(question, language, passages, closest(evidence, titles, self._max_closest),
+                              confidence=confidence)
         best = evidence[0].score
         chosen = select_sentences(evidence, lambda e: supported(e) and e.score >= best - self.policy.extra_margin,
                                   self._max, answer_type(question, language))
@@ -132,17 +136,19 @@ def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> lis
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],
             titles: dict[str, str]) -> Answer:
-    """Quote each chosen sentence followed by its marker; equal quotes share a number."""
-    citations: list[Citation] = []
-    parts = []
+    """One claim per chosen sentence: the quote, citing itself; equal quotes share a number."""
+    book = CitationBook(titles)
+    claims = []
     for item in chosen:
-        key = (item.source, item.start, item.end)
-        existing = next((c for c in citations if (c.source, c.start, c.end) == key), None)
-        if existing is None:
-            existing = Citation(n=len(citations) + 1, source=item.source, start=item.start, end=item.end,
-                                quote=item.text, title=titles.get(item.source, ""), passage=item.passage)
-            citations.append(existing)
+        n = book.cite(item.source, item.start, item.end, item.text, item.passage)
         # The quote keeps the document's characters; the answer reads as one line.
-        parts.append(f"{' '.join(item.text.split())} [{existing.n}]")
-    return Answer(question=question, text=" ".join(parts), abstained=False, citations=citations,
+        claims.append(Claim(" ".join(item.text.split()), (n,)))
+    return Answer(question=question, claims=claims, abstained=False, citations=book.citations,
                   passages=passages, language=language)
+
+
+def abstention(question: str, language: str, passages: list[Passage], closest: list[Citation],
+               mode: str = "extractive", confidence: float | None = None) -> Answer:
+    """"The documents don't say", in the question's language, with the closest passages."""
+    return Answer(question=question, claims=[Claim(abstention_text(language))], abstained=True, passages=passages,
+                  language=language, mode=mode, closest=closest, confidence=confidence)

@@ -1,9 +1,9 @@
-"""Question + passages in, an LLM-written ``Answer`` out, streamed sentence by sentence.
+"""Read path stage ``answer`` (LLM): question + passages in, the LLM's sentences out as ``Draft``s.
 
-The LLM sees the passages as numbered, delimited data and must cite them as ``[n]``. Each sentence is
-held back until it is complete and its citations are checked (``citations.py``); only then is it
-streamed to the user. If the endpoint fails, or no sentence survives the check, the offline
-extractive answer is returned instead, with a notice saying why.
+The LLM sees the passages as numbered, delimited data and must cite them as ``[n]``. Its reply is read
+as it streams: each complete sentence becomes a ``Draft`` (its text and the passage numbers it cited),
+the one place where ``[n]`` markers are read from text. The pipeline sends each draft through
+verification (``verification.py``) before the user sees it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from index.errors import BackendError
-from index.settings import Settings
-from rag.answers import Answer, AnswerChunk, Citation, Passage
-from rag.citations import CitationChecker, parse_markers, split_complete
-from rag.vectors import SentenceVectors
-from rag.extractive import abstention_text
 from rag.llm import ChatClient
+from rag.settings import LLMSettings
+from rag.values import Passage
+
+MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A sentence is complete once its end punctuation (and any markers after it) is followed by more text.
+_COMPLETE = re.compile(r"[.!?…](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s+[^\s\[])")
 
 NOT_FOUND = "NOT_IN_DOCUMENTS"
 _LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese", "fr": "French"}
@@ -38,14 +40,27 @@ Earlier questions:
 Last question: {question}"""
 
 
-class LLMAnswerer:
-    """Read path stage 2 (LLM): write the answer with an LLM, keep only verified citations."""
+@dataclass(frozen=True)
+class Draft:
+    """A complete sentence the LLM wrote, without its markers, and the passage numbers (1-based) they named."""
 
-    def __init__(self, settings: Settings, vectors: SentenceVectors, embedder, client: ChatClient | None = None):
+    text: str
+    cited: tuple[int, ...]
+
+    @property
+    def not_found(self) -> bool:
+        """The LLM's "the passages do not say" reply."""
+        return NOT_FOUND in self.text
+
+
+class LLMAnswerer:
+    """Write the answer with an LLM, one ``Draft`` per sentence as the reply streams."""
+
+    def __init__(self, settings: LLMSettings, client: ChatClient | None = None):
         self._client = client or ChatClient(settings)
-        self._checker = CitationChecker(embedder, vectors)
-        self.model = self._client.model
-        self.endpoint = self._client.endpoint
+
+    def warm_up(self) -> None:
+        """Nothing to load: the endpoint is called on the first question (it may be down now and up then)."""
 
     def rewrite(self, question: str, history: list[str]) -> str:
         """A follow-up question made standalone; the question itself if the LLM cannot help."""
@@ -57,68 +72,43 @@ class LLMAnswerer:
         rewritten = rewritten.split("\n", 1)[0].strip().strip('"')
         return rewritten if 3 <= len(rewritten) <= 4 * len(question) + 200 else question
 
-    def stream(self, question: str, language: str, passages: list[Passage], titles: dict[str, str],
-               extractive: Answer) -> Iterator[AnswerChunk]:
-        messages = build_messages(question, language, passages)
-        citations: list[Citation] = []
-        shown: list[str] = []
-        buffer, raw = "", ""
-        try:
-            for delta in self._client.stream(messages):
-                raw += delta
-                buffer += delta
-                complete, buffer = split_complete(buffer)
-                for sentence in complete:
-                    text = self._verified(sentence, passages, titles, citations)
-                    if text:
-                        yield AnswerChunk(text if not shown else " " + text)
-                        shown.append(text)
-        except BackendError as exc:
-            if shown:
-                yield AnswerChunk("", Answer(question=question, text=" ".join(shown), abstained=False,
-                                             citations=citations, passages=passages, language=language, mode="llm",
-                                             notice=f"{exc}; the answer may be incomplete."))
-            else:
-                yield from _fallback(extractive, f"{exc}; showing the offline answer instead.")
-            return
-        if NOT_FOUND in raw and not shown:
-            answer = Answer(question=question, text=abstention_text(language), abstained=True, passages=passages,
-                            language=language, mode="llm", closest=extractive.closest or extractive.citations)
-            yield AnswerChunk(answer.text, answer)
-            return
+    def run(self, question: str, language: str, passages: list[Passage]) -> Iterator[Draft]:
+        """The reply's sentences, each as soon as it is complete; ``BackendError`` when the endpoint fails."""
+        buffer = ""
+        for delta in self._client.stream(build_messages(question, language, passages)):
+            buffer += delta
+            complete, buffer = split_complete(buffer)
+            for sentence in complete:
+                yield Draft(*_draft(sentence))
         if buffer.strip():
-            text = self._verified(buffer.strip(), passages, titles, citations)
-            if text:
-                yield AnswerChunk(text if not shown else " " + text)
-                shown.append(text)
-        if not shown:
-            yield from _fallback(extractive, "the LLM's answer had no claim its passages support; "
-                                 "showing the offline answer instead.")
-            return
-        yield AnswerChunk("", Answer(question=question, text=" ".join(shown), abstained=False, citations=citations,
-                                     passages=passages, language=language, mode="llm"))
+            yield Draft(*_draft(buffer.strip()))
 
-    def _verified(self, sentence: str, passages: list[Passage], titles: dict[str, str],
-                  citations: list[Citation]) -> str | None:
-        """The sentence with checked, renumbered markers; None when nothing supports it."""
-        claim, cited = parse_markers(sentence)
-        if not claim or NOT_FOUND in claim:
-            return None
-        supports = self._checker.check(claim, cited, passages)
-        if not supports:
-            return None
-        numbers = []
-        for support in supports:
-            source = passages[support.passage].source
-            existing = next((c for c in citations if (c.source, c.start, c.end) == (source, support.start, support.end)), None)
-            if existing is None:
-                existing = Citation(n=len(citations) + 1, source=source, start=support.start, end=support.end,
-                                    quote=support.quote, title=titles.get(source, ""), passage=support.passage)
-                citations.append(existing)
-            if existing.n not in numbers:
-                numbers.append(existing.n)
-        claim = re.sub(r"\s+([.!?…])$", r"\1", claim)
-        return claim + " " + "".join(f"[{n}]" for n in numbers)
+
+def parse_markers(sentence: str) -> tuple[str, list[int]]:
+    """The sentence without its markers, and the 1-based passage numbers they name, in order."""
+    numbers: list[int] = []
+    for match in MARKERS.finditer(sentence):
+        for part in re.split(r"[,;]", match.group(1)):
+            n = int(part)
+            if n not in numbers:
+                numbers.append(n)
+    return MARKERS.sub("", sentence).strip(), numbers
+
+
+def split_complete(buffer: str) -> tuple[list[str], str]:
+    """Complete sentences at the start of a streamed ``buffer`` and the unfinished rest."""
+    sentences, start = [], 0
+    for match in _COMPLETE.finditer(buffer):
+        piece = buffer[start : match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    return sentences, buffer[start:]
+
+
+def _draft(sentence: str) -> tuple[str, tuple[int, ...]]:
+    claim, cited = parse_markers(sentence)
+    return claim, tuple(cited)
 
 
 def build_messages(question: str, language: str, passages: list[Passage]) -> list[dict]:
@@ -132,9 +122,3 @@ def build_messages(question: str, language: str, passages: list[Passage]) -> lis
                                   not_found=NOT_FOUND)
     user = "Passages:\n" + "\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def _fallback(extractive: Answer, notice: str) -> Iterator[AnswerChunk]:
-    extractive.notice = notice
-    extractive.mode = "extractive (fallback)"
-    yield AnswerChunk(extractive.text, extractive)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from index.errors import BackendError
-from index.settings import Settings
+from rag.settings import Settings
 
 
 class ChatClient:
     """Chat completions, whole or streamed, with the settings' model, timeout and no silent retries."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: LLMSettings):
         from openai import OpenAI
 
         self._client = OpenAI(
@@ -32,6 +32,7 @@ class ChatClient:
         return "".join(self.stream(messages, max_tokens=max_tokens))
 
     def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
+        import httpx
         import openai
 
         try:
@@ -41,12 +42,16 @@ class ChatClient:
             )
             finished = False
             for event in response:
-                if not getattr(event, "choices", None):
+                # A compatible server may send events of another shape: read them field by field
+                # (openai builds its event objects without validating them).
+                choices = getattr(event, "choices", None)
+                choice = choices[0] if isinstance(choices, list) and choices else None
+                if choice is None:
                     continue
-                choice = event.choices[0]
-                if choice.delta is not None and choice.delta.content:
-                    yield choice.delta.content
-                finished = finished or choice.finish_reason is not None
+                content = getattr(getattr(choice, "delta", None), "content", None)
+                if isinstance(content, str) and content:
+                    yield content
+                finished = finished or getattr(choice, "finish_reason", None) is not None
             # A connection closed mid-answer can look like the end of the stream; a real end says why it ended.
             if not finished:
                 raise BackendError(f"the LLM at {self.endpoint} stopped mid-answer (the connection was closed)")
@@ -56,5 +61,7 @@ class ChatClient:
             raise BackendError(f"cannot reach the LLM at {self.endpoint}") from None
         except openai.APIStatusError as exc:
             raise BackendError(f"the LLM at {self.endpoint} refused the request ({exc.status_code})") from None
-        except (openai.OpenAIError, ValueError, AttributeError, TypeError) as exc:
+        except httpx.HTTPError:  # raised while reading a stream that openai has already handed over
+            raise BackendError(f"the LLM at {self.endpoint} stopped mid-answer (the connection failed)") from None
+        except (openai.OpenAIError, ValueError) as exc:  # an error event; an event that is not JSON
             raise BackendError(f"the LLM at {self.endpoint} sent an unusable reply ({type(exc).__name__})") from None

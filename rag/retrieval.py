@@ -16,17 +16,21 @@ The weights were fitted on XQuAD (``python -m evals.calibrate``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.catalog import Catalog, tokenize
 from index.documents import Chunk
-from index.embedding import Embedder
-from index.settings import Settings
 from index.store import VectorStore
-from rag.answers import Passage
-from rag.vectors import ChunkRef, SentenceVectors
+from rag.settings import RetrievalSettings
+from rag.values import Passage
+from rag.sentence_cache import ChunkRef, SentenceVectors
+
+if TYPE_CHECKING:
+    from rag.question import Query
 
 # A term in more than max(50, 10% of) chunks is left out of the keyword *search*, not of the scoring:
 # FTS5 ranks every chunk a query term occurs in, so at 100k chunks "the" or "của" cost ~75 ms per
@@ -42,16 +46,35 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-class KeywordScorer:
-    """IDF-weighted coverage of a question's tokens, with document frequencies from the catalog."""
+@dataclass(frozen=True)
+class KeywordStatistics:
+    """Document frequencies of a question's tokens (and its conversation's) in the catalog: read once per
+    question, shared by every ``KeywordScorer`` of that question."""
 
-    def __init__(self, catalog: Catalog, question_tokens: list[str]):
-        self.tokens = sorted(set(question_tokens))
-        df, total = catalog.document_frequencies(self.tokens)
+    df: dict[str, int]
+    total: int
+
+    @classmethod
+    def read(cls, catalog: Catalog, tokens: list[str]) -> KeywordStatistics:
+        df, total = catalog.document_frequencies(tokens)
+        return cls(df, total)
+
+
+class KeywordScorer:
+    """IDF-weighted coverage of a set of tokens, with document frequencies from ``KeywordStatistics``."""
+
+    def __init__(self, statistics: KeywordStatistics, tokens: list[str]):
+        self.tokens = sorted(set(tokens))
+        df, total = statistics.df, statistics.total
         self.idf = {t: math.log(1 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in self.tokens}
         self._mass = sum(self.idf.values()) or 1.0
         limit = max(_COMMON_TERM_CHUNKS, _COMMON_TERM_SHARE * total)
         self.search_tokens = [t for t in self.tokens if df.get(t, 0) <= limit]
+
+    @classmethod
+    def of(cls, catalog: Catalog, tokens: list[str]) -> KeywordScorer:
+        """A scorer reading its own statistics (one catalog query)."""
+        return cls(KeywordStatistics.read(catalog, tokens), tokens)
 
     def coverage(self, text: str) -> float:
         present = token_set(text)
@@ -74,45 +97,36 @@ def relative_to_language(coverage: dict[str, float], language: dict[str, str]) -
 
 
 class Retriever:
-    """Read path stage 1: find the passages most likely to answer a question."""
+    """Read path stage ``retrieval``: the passages most likely to answer a ``Query``, best first."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder,
-                 vectors: SentenceVectors | None = None):
+    def __init__(self, settings: RetrievalSettings, catalog: Catalog, store: VectorStore,
+                 vectors: SentenceVectors):
         self._settings = settings
         self._catalog = catalog
         self._store = store
-        self._embedder = embedder
-        self._vectors = vectors or SentenceVectors(embedder, store)
+        self._vectors = vectors
 
-    def run(
-        self,
-        question: str,
-        k: int | None = None,
-        mode: str | None = None,
-        context: list[str] | None = None,
-        query_vector: np.ndarray | None = None,
-    ) -> list[Passage]:
-        """Top ``k`` passages for ``question``; ``context`` (earlier turns) informs a follow-up question."""
+    def warm_up(self) -> None:
+        """Nothing to load: the store opened with the assistant and the sentence vectors come on demand."""
+
+    def run(self, query: Query, k: int | None = None, mode: str | None = None) -> list[Passage]:
+        """Top ``k`` passages (settings' ``top_k``) by ``mode`` (settings' ``retrieval_mode``)."""
         k = k or self._settings.top_k
         mode = mode or self._settings.retrieval_mode
         n = max(self._settings.candidates, k)
-        tokens = tokenize(question)
-        for turn in context or []:
-            tokens += tokenize(turn)
         if mode == "keyword":
-            hits = self._catalog.keyword_search(tokens, k)
+            hits = self._catalog.keyword_search(list(query.retrieval_tokens), k)
             chunks = self._catalog.chunks([i for i, _ in hits])
             return [self._passage(chunks[i], s, keyword=s) for i, s in hits if i in chunks]
 
-        vector = self.query_vector(question, context) if query_vector is None else query_vector
         # Candidates: the nearest chunk vectors and the best keyword matches. A second nearest-neighbour
         # search over sentence vectors found nothing more on XQuAD (hybrid MRR 0.916 either way) for 1 ms.
-        candidates = dict.fromkeys(i for i, _ in self._store.query(vector, n))
-        scorer = KeywordScorer(self._catalog, tokens) if mode == "hybrid" else None
+        candidates = dict.fromkeys(i for i, _ in self._store.query(query.vector, n))
+        scorer = query.retrieval_keywords if mode == "hybrid" else None
         keyword_hits = self._catalog.keyword_search(scorer.search_tokens, n) if scorer else []
         candidates.update(dict.fromkeys(i for i, _ in keyword_hits))
         chunks = self._catalog.chunks(list(candidates))
-        dense = self._dense_scores(vector, [chunks[i] for i in candidates if i in chunks])
+        dense = self._dense_scores(query.vector, [chunks[i] for i in candidates if i in chunks])
         coverage = {i: scorer.coverage(chunks[i].text) for i in dense} if scorer else dict.fromkeys(dense, 0.0)
         relative = relative_to_language(coverage, {i: chunks[i].language for i in dense})
         scored = []
@@ -134,16 +148,6 @@ class Retriever:
         best = np.maximum.reduceat(sentence_cos, np.concatenate([[0], ends[:-1]]))
         b = self._settings.sentence_weight
         return {i: float((1 - b) * c + b * s) for i, c, s in zip(ids, chunk_cos, best)}
-
-    def query_vector(self, question: str, context: list[str] | None = None) -> np.ndarray:
-        """The question's embedding; earlier turns pull it towards the conversation's topic."""
-        texts = [question, *(context or [])[-2:]]
-        vectors = self._embedder.embed_queries(texts)
-        if len(texts) == 1:
-            return vectors[0]
-        weights = np.array([1.0] + [0.5] * (len(texts) - 1), dtype=np.float32)
-        combined = (vectors * weights[:, None]).sum(axis=0)
-        return combined / max(float(np.linalg.norm(combined)), 1e-12)
 
     @staticmethod
     def _passage(chunk, score: float, dense: float | None = None, keyword: float | None = None) -> Passage:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,7 +107,6 @@ def netguard_fixture():
 
 
 # -- citation invariant on every answer -----------------------------------------------------------
-_MARKER = re.compile(r"\[(\d+)\]")
 _violations: list[str] = []
 
 
@@ -164,8 +162,9 @@ def check_citations():
         assert not citation_problems(assistant, answer), citation_problems(assistant, answer)
         numbers = [c.n for c in answer.citations]
         assert numbers == list(range(1, len(numbers) + 1)), f"citation numbers {numbers}"
-        markers = {int(m) for m in _MARKER.findall(answer.text)}
-        assert markers == set(numbers), f"markers {sorted(markers)} vs citations {numbers} in {answer.text!r}"
+        cited = {n for claim in answer.claims for n in claim.citations}
+        assert cited == set(numbers), f"claims cite {sorted(cited)}, the citations are {numbers}: {answer.claims!r}"
+        assert answer.text == " ".join(claim.render() for claim in answer.claims)
         if answer.abstained:
             assert not answer.citations, "an abstention cites nothing"
 

@@ -29,11 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: refusing to serve on {args.host} without a password: anyone on the network could read "
               "and delete your documents; add --auth user:password (or set RAG_UI_AUTH)", file=sys.stderr)
         return 2
-    if args.data_dir:
-        os.environ["RAG_DATA_DIR"] = args.data_dir
-    from index.settings import Settings
+    from rag.settings import Settings
 
-    port = args.port if args.port is not None else Settings().ui_port
+    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    port = args.port if args.port is not None else settings.ui_port
     # Before the embedder loads and folders are indexed: a busy port should cost seconds, not minutes.
     problem = port_problem(args.host, port)
     if problem:
@@ -44,7 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
     from rag.cli import add_with_progress, print_failures
     from ui.app import build_app, launch
 
-    assistant = Assistant()
+    assistant = Assistant(settings=settings)
     if args.index:
         report = add_with_progress(assistant, args.index)
         print(report.summary())
@@ -54,6 +53,8 @@ def _serve(args: argparse.Namespace) -> int:
         url = launch(demo, host=args.host, port=port, auth=auth, max_file_mb=assistant.settings.max_file_mb,
                      block=False)
     except OSError as exc:
+        if "port" not in str(exc).lower():  # not about the port: let run_command report it
+            raise
         # Gradio's own advice (GRADIO_SERVER_PORT) does not apply here: name ours.
         why = "the port was taken while the index loaded" if "empty port" in str(exc) else str(exc)
         print(f"error: cannot serve on {args.host}:{port}: {why}; {fix(port)}", file=sys.stderr)

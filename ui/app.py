@@ -246,7 +246,7 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
     Uploads larger than ``max_file_mb`` (default: the settings' ``max_file_mb``) are refused by the server.
     """
     if max_file_mb is None:
-        from index.settings import Settings
+        from rag.settings import Settings
 
         max_file_mb = Settings.model_fields["max_file_mb"].default
     _, url, _ = demo.launch(

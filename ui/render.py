@@ -14,12 +14,11 @@ from collections.abc import Mapping
 
 from index.catalog import DocumentInfo
 from index.ingest import IngestReport
-from rag.answers import CLOSEST_LABEL, Answer, Citation
+from rag.values import CLOSEST_LABEL, Answer, Citation
 
 CONTEXT_CHARS = 300
 """Characters of surrounding document text shown on each side of a quoted span."""
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
 
@@ -43,15 +42,9 @@ def answer_markdown(answer: Answer, turn: int) -> str:
                 + confidence_html(answer))
     cited = {c.n for c in answer.citations}
     parts: list[str] = []
-    last = 0
-    for match in _MARKER.finditer(answer.text):
-        n = int(match.group(1))
-        if n not in cited:
-            continue
-        parts.append(escape_markdown(answer.text[last : match.start()]))
-        parts.append(f"[\\[{n}\\]](#{anchor(turn, n)})")
-        last = match.end()
-    parts.append(escape_markdown(answer.text[last:]))
+    for i, claim in enumerate(answer.claims):
+        links = "".join(f"[\\[{n}\\]](#{anchor(turn, n)})" for n in claim.citations if n in cited)
+        parts.append((" " if i else "") + escape_markdown(claim.text) + (" " + links if links else ""))
     return notice + "".join(parts) + confidence_html(answer)
 
 

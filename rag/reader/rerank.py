@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answers import Passage
-from rag.evidence import Evidence, numbers_in
+from rag.values import Passage
+from rag.evidence import Evidence
+from rag.facts import numbers_in
 from rag.reader.reader import AnswerReader
 
 

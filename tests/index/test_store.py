@@ -7,7 +7,7 @@ import pytest
 from index.chunking import chunk_document
 from index.errors import BackendError
 from index.loading import load_document
-from index.settings import Settings
+from index.settings import IndexSettings
 from index.store import VectorStore
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def test_a_second_client_sees_the_same_vectors(stack, corpus):
 
 def test_unreachable_server_is_a_backend_error(tmp_path, free_port):
     port = free_port()  # nothing listens there
-    settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)
+    settings = IndexSettings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)
     with pytest.raises(BackendError) as info:
         VectorStore(settings)
     assert f"127.0.0.1:{port}" in str(info.value) and "chroma run" in str(info.value)

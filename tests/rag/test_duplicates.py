@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from rag.answers import Passage
+from rag.values import Passage
 from rag.duplicates import CopyFilter
 from tests.pdf import make_pdf
 

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from rag import Assistant
-from rag.generation import NOT_FOUND, build_messages
+from rag.generation import NOT_FOUND, build_messages, parse_markers, split_complete
 
 META_QUESTION = "Who led the Meta delegation?"
 
@@ -162,3 +162,26 @@ def test_follow_up_question_is_rewritten_with_the_conversation(assistant, llm):
     assert len(llm.requests) == 2
     assert "Tell me about the Meta delegation" in llm.requests[0]["messages"][0]["content"]
     _valid(assistant, answer)
+
+
+# -- reading the LLM's reply: the one place [n] markers are parsed ---------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "claim", "numbers"),
+    [
+        ("Rafael Frankel led it [1].", "Rafael Frankel led it.", [1]),
+        ("Rafael Frankel led it. [2][1]", "Rafael Frankel led it.", [2, 1]),
+        ("It has 12 million users [1, 3].", "It has 12 million users.", [1, 3]),
+        ("No citation here.", "No citation here.", []),
+        ("Twice [2] and again [2].", "Twice and again.", [2]),
+    ],
+)
+def test_parse_markers(sentence, claim, numbers):
+    assert parse_markers(sentence) == (claim, numbers)
+
+
+def test_split_complete_waits_for_the_next_sentence_to_start():
+    assert split_complete("Rafael Frankel led it [1].") == ([], "Rafael Frankel led it [1].")
+    done, rest = split_complete("Rafael Frankel led it. [1] He works for Meta")
+    assert done == ["Rafael Frankel led it. [1]"] and rest == " He works for Meta"
+    done, rest = split_complete("One [1]. Two [2]. Thr")
+    assert done == ["One [1].", "Two [2]."] and rest == " Thr"

@@ -15,13 +15,14 @@ import time
 import pytest
 
 from index.embedding import make_embedder
-from index.settings import Settings
+from rag.settings import Settings
 from index.store import VectorStore
 from rag import Assistant
-from rag.citations import CitationChecker, parse_markers, split_complete
+from rag.citations import CitationChecker
+from rag.generation import parse_markers, split_complete
 from rag.generation import NOT_FOUND
 from rag.llm import ChatClient
-from rag.vectors import SentenceVectors
+from rag.sentence_cache import SentenceVectors
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.server]
 
@@ -29,7 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.server]
 STATION = ("The Varga research station was founded in 1987 by the explorer Ilse Varga. "
            "It hosts 45 scientists who study glaciers. Its radio call sign is VRG045.\n")
 STATION_QUESTION = "Who founded the Varga research station?"
-_SHOWN = re.compile(r"(.+?)((?:\[\d+\])+)(?=\s|$)")
 
 
 @pytest.fixture
@@ -99,8 +99,7 @@ def _check_protocol(assistant, answer, raw, check_citations) -> tuple[list[str],
                          for s in checker.check(claim, every, answer.passages)} for claim in written}
     if answer.mode != "llm":
         return [], written
-    shown = [(_claim(m.group(1) + m.group(2)), [int(n) for n in re.findall(r"\d+", m.group(2))])
-             for m in _SHOWN.finditer(answer.text)]
+    shown = [(claim.text, list(claim.citations)) for claim in answer.claims]
     by_n = {c.n: c for c in answer.citations}
     for claim, numbers in shown:
         assert claim in written, f"{claim!r} is not a sentence the model wrote: {raw!r}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.chunking import split_sentences
-from rag.answers import Passage
+from rag.values import Passage
 from rag.evidence import Evidence
 from rag.extractive import ExtractiveAnswerer
 from rag.reader.rerank import EvidenceReader, ReaderPolicy

@@ -1,19 +1,20 @@
-"""rag/retrieval.py over the seeded index: dense, keyword and language-aware hybrid retrieval."""
+"""rag/retrieval.py over the seeded index: dense, keyword and language-aware hybrid retrieval of a ``Query``."""
 
 from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import pytest
 
 from index.catalog import Catalog, tokenize
 from index.chunking import chunk_document
 from index.documents import Document
 from index.embedding import make_embedder
-from index.settings import Settings
 from index.store import VectorStore
+from rag.question import QuestionAnalysis
 from rag.retrieval import KeywordScorer, Retriever
+from rag.sentence_cache import SentenceVectors
+from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +29,22 @@ def parts(seeded_dir):
     catalog = Catalog(settings.catalog_path)
     store = VectorStore(settings)
     embedder = make_embedder(settings)
-    yield settings, catalog, Retriever(settings, catalog, store, embedder)
+    yield settings, catalog, Search(QuestionAnalysis(settings, catalog, embedder),
+                                    Retriever(settings, catalog, store, SentenceVectors(embedder, store)))
     catalog.close()
+
+
+class Search:
+    """The retrieval stage fed by the question stage, as the pipeline runs them."""
+
+    def __init__(self, analysis: QuestionAnalysis, retriever: Retriever):
+        self.analysis, self.retriever = analysis, retriever
+
+    def run(self, question: str, k: int | None = None, mode: str | None = None, history: list[str] | None = None):
+        query = self.analysis.run(question, history)
+        passages = self.retriever.run(query, k=k, mode=mode)
+        assert passages == self.retriever.run(query, k=k, mode=mode)  # a stage's run is a function of its input
+        return passages
 
 
 @pytest.fixture(scope="module")
@@ -104,18 +119,13 @@ def test_default_k_and_mode_come_from_settings(parts):
     assert all(p.dense is not None and p.keyword is not None for p in passages)  # hybrid
 
 
-def test_history_pulls_the_query_vector_towards_the_conversation(retriever):
-    alone = retriever.query_vector("How many use Facebook?")
-    with_context = retriever.query_vector("How many use Facebook?", ["How many Internet users does Cambodia have?"])
-    assert np.linalg.norm(with_context) == pytest.approx(1.0, abs=1e-5)
-    assert float(alone @ with_context) < 0.999
-    passages = retriever.run("How many use Facebook?", k=3, context=["How many Internet users does Cambodia have?"],
-                             query_vector=with_context)
+def test_a_follow_up_is_retrieved_with_its_conversation(retriever):
+    passages = retriever.run("How many use Facebook?", k=3, history=["How many Internet users does Cambodia have?"])
     assert passages[0].source in (CAMBODIA_VI, "001_2b62d3c3698cbca6.txt")
 
 
 def test_keyword_scorer_coverage(catalog):
-    scorer = KeywordScorer(catalog, tokenize("Rafael Frankel Meta"))
+    scorer = KeywordScorer.of(catalog, tokenize("Rafael Frankel Meta"))
     assert scorer.coverage("ông Rafael Frankel của Meta") == pytest.approx(1.0)
     assert scorer.coverage("nothing in common") == 0.0
     partial = scorer.coverage("Meta")
@@ -136,7 +146,7 @@ def _catalog_of_sentences(path, sentences: list[str]) -> Catalog:
 def test_terms_in_most_chunks_are_scored_but_not_searched_in_large_collections(tmp_path, chunks, searched):
     sentences = [f"Common word number{i}." for i in range(chunks - 1)] + ["Common and rare."]
     catalog = _catalog_of_sentences(tmp_path / "catalog.sqlite3", sentences)
-    scorer = KeywordScorer(catalog, tokenize("common rare"))
+    scorer = KeywordScorer.of(catalog, tokenize("common rare"))
     assert scorer.search_tokens == searched
     # Still weighed: a text with both words covers more of the question than one with the rare word only.
     assert scorer.coverage("common rare") == pytest.approx(1.0)

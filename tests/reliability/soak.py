@@ -94,7 +94,7 @@ def run_soak(data_dir: Path, workdir: Path, seconds: float, env: dict[str, str],
     for name, record in records:
         errors += [f"{name}: {problem}" for problem in citation_errors(record, texts, removed_at)]
     from index.catalog import Catalog
-    from index.settings import Settings
+    from rag.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     problems = index_problems(settings)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import InputError
-from index.settings import Settings
+from rag.settings import Settings
 from tests.reliability.harness import META, SEEDS, index_problems, index_state, scan_pdf, tree
 
 pytestmark = pytest.mark.slow

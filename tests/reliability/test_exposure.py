@@ -17,7 +17,7 @@ import uuid
 import psutil
 import pytest
 
-from index.settings import Settings
+from rag.settings import Settings
 from rag import Assistant
 from tests.reliability.harness import META_QUESTION, SECRET, BrokenLLM
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import BackendError
-from index.settings import Settings
+from rag.settings import Settings
 from rag import Assistant
 from tests.reliability.harness import META_QUESTION, BrokenLLM, index_problems
 

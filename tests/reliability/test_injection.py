@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant
-from rag.answers import Passage
+from rag.values import Passage
 from rag.evidence import passage_sentences
 from rag.generation import build_messages
 from tests.reliability.harness import META, META_QUESTION, ROOT

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from index.settings import Settings
+from rag.settings import Settings
 from tests.reliability.harness import META, META_QUESTION, SEEDS, index_problems
 from tests.reliability.processes import AskerProcess, UiProcess, citation_errors
 from tests.reliability.test_faults import write_documents

@@ -18,7 +18,7 @@ from index.catalog import Catalog
 from index.chunking import chunk_document
 from index.errors import InputError
 from index.loading import load_document
-from rag.answers import Passage
+from rag.values import Passage
 from rag.evidence import passage_sentences
 from tests.reliability.harness import index_problems
 

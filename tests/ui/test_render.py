@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 
 from index.catalog import DocumentInfo
 from index.ingest import IngestReport
-from rag.answers import Answer, Citation
+from rag.values import Answer, Citation, Claim
 from ui.render import (
     CLOSEST_LABEL,
     anchor,
@@ -58,10 +58,11 @@ def test_document_text_title_and_file_name_are_escaped():
 
 
 def test_markers_link_to_the_anchors_of_their_source_cards():
-    answer = Answer(question="q", text="Founded by Ilse Varga [1]. Not a marker: [7].", abstained=False,
-                    citations=[CITATION])
+    answer = Answer(question="q", claims=[Claim("Founded by Ilse Varga.", (1,)), Claim("Not a marker: [7].")],
+                    abstained=False, citations=[CITATION])
     markdown = answer_markdown(answer, turn=3)
     assert f"(#{anchor(3, 1)})" in markdown
+    # Text that looks like a marker is text: escaped, never linked.
     assert "#src-3-7" not in markdown and r"\[7\]" in markdown
     rendered = MarkdownIt("commonmark").render(markdown)
     assert f'<a href="#{anchor(3, 1)}">[1]</a>' in rendered
@@ -69,7 +70,7 @@ def test_markers_link_to_the_anchors_of_their_source_cards():
 
 
 def test_answer_text_renders_literally_never_as_html():
-    answer = Answer(question="q", text="<img src=x onerror=alert(1)> *bold* `code` [1]", abstained=False,
+    answer = Answer(question="q", claims=[Claim("<img src=x onerror=alert(1)> *bold* `code`", (1,))], abstained=False,
                     citations=[CITATION])
     rendered = MarkdownIt("commonmark").render(answer_markdown(answer, turn=1))
     assert "<img" not in rendered and "<em>" not in rendered and "<code>" not in rendered
@@ -85,7 +86,7 @@ def test_escaped_markdown_shows_the_text_unchanged(text):
 
 
 def test_abstention_is_a_grey_box_without_links_and_notices_are_shown():
-    answer = Answer(question="q", text="The documents don't say.", abstained=True,
+    answer = Answer(question="q", claims=[Claim("The documents don't say.")], abstained=True,
                     notice="The LLM endpoint is unreachable; showing the offline answer.")
     markdown = answer_markdown(answer, turn=1)
     assert '<div class="rag-abstain">' in markdown and "](#" not in markdown
@@ -107,7 +108,7 @@ def test_removed_document_still_shows_its_quote():
 
 
 def test_api_payload_and_tables_are_plain_json():
-    answer = Answer(question="q", text="x [1]", abstained=False, citations=[CITATION], mode="extractive")
+    answer = Answer(question="q", claims=[Claim("x", (1,))], abstained=False, citations=[CITATION], mode="extractive")
     payload = api_payload(answer)
     assert payload["citations"] == [{"n": 1, "source": CITATION.source, "start": START, "end": START + len(QUOTE),
                                      "quote": QUOTE, "title": CITATION.title, "also_in": []}]
@@ -137,7 +138,7 @@ def test_errors_show_their_message_verbatim():
 
 
 def test_reader_confidence_is_a_small_line_and_absent_when_the_reader_is_off():
-    answer = Answer(question="q", text="x [1]", abstained=False, citations=[CITATION], confidence=0.874)
+    answer = Answer(question="q", claims=[Claim("x", (1,))], abstained=False, citations=[CITATION], confidence=0.874)
     assert '<div class="rag-confidence">reader confidence 87%</div>' in answer_markdown(answer, turn=1)
     assert api_payload(answer)["confidence"] == 0.874
     answer.confidence = None
@@ -164,7 +165,7 @@ def test_cards_of_one_document_share_one_title():
 
 def test_an_abstention_shows_its_closest_passages_under_a_label_without_markers():
     near = Citation(n=1, source=CITATION.source, start=START, end=START + len(QUOTE), quote=QUOTE, title="Zorblax")
-    answer = Answer(question="q", text="The documents don't say.", abstained=True, closest=[near])
+    answer = Answer(question="q", claims=[Claim("The documents don't say.")], abstained=True, closest=[near])
     markdown = answer_markdown(answer, turn=4)
     assert "No answer" in markdown and "](#" not in markdown and "[1]" not in markdown
     assert CLOSEST_LABEL in markdown

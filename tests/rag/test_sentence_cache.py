@@ -1,4 +1,4 @@
-"""rag/vectors.py with the real embedder and embedded Chroma: stored sentence vectors, read once, cached."""
+"""rag/sentence_cache.py with the real embedder and embedded Chroma: stored sentence vectors, read once, cached."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from index.catalog import Catalog
 from index.embedding import make_embedder
 from index.ingest import Ingestor
-from index.settings import Settings
+from rag.settings import Settings
 from index.store import VectorStore
-from rag.vectors import ChunkRef, SentenceVectors
+from rag.sentence_cache import ChunkRef, SentenceVectors
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,5 @@
-"""Typed values of the read path: retrieved ``Passage``s, ``Citation``s and the final ``Answer``."""
+"""Typed values passed between the read path's stages and handed to callers: retrieved ``Passage``s, the
+``Claim``s an ``Answer`` is made of and the ``Citation``s their numbers point at."""
 
 from __future__ import annotations
 
@@ -40,16 +41,28 @@ class Citation:
     """Other documents that hold the same passage (the same article indexed twice, e.g. as HTML and PDF)."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer and the numbers of the citations that support it (none on an abstention)."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+
+    def render(self) -> str:
+        """The sentence followed by its ``[n]`` markers: how it reads in plain text."""
+        return self.text + (" " + "".join(f"[{n}]" for n in self.citations) if self.citations else "")
+
+
 @dataclass
 class Answer:
-    """An answer with inline ``[n]`` markers, the citations they point at, and how it was made."""
+    """An answer made of claims, the citations their numbers point at, and how it was made."""
 
     question: str
-    text: str
+    claims: list[Claim]
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     closest: list[Citation] = field(default_factory=list)
-    """On an abstention: the sentences closest to the question (none states the answer); no ``[n]`` marks them."""
+    """On an abstention: the sentences closest to the question (none states the answer); no claim cites them."""
     passages: list[Passage] = field(default_factory=list)
     language: str = "en"
     mode: str = "extractive"
@@ -58,13 +71,25 @@ class Answer:
     # The answer reader's probability that the quoted sentence answers the question (None: reader off).
     confidence: float | None = None
 
+    @property
+    def text(self) -> str:
+        """The answer in plain text, rendered from its claims: each sentence with its ``[n]`` markers."""
+        return " ".join(claim.render() for claim in self.claims)
+
+    @property
+    def plain(self) -> str:
+        """The claims' sentences without citation markers (what evals match gold answers against)."""
+        return " ".join(claim.text for claim in self.claims)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "text": self.text}
 
 
 @dataclass(frozen=True)
 class AnswerChunk:
-    """One piece of a streamed answer: text to append; the last piece also carries the ``Answer``."""
+    """One piece of a streamed answer: text to append (rendered from a claim, never parsed back), the claim
+    it completes if any, and on the last piece the whole ``Answer``."""
 
     text: str
     answer: Answer | None = None
+    claim: Claim | None = None
