@@ -19,7 +19,7 @@ _WORD = re.compile(r"\w+")
 
 
 class CopyFilter:
-    """Read path stage between retrieval and evidence: one passage per text, however many files hold it."""
+    """Read path stage ``copies``, between retrieval and evidence: one passage per text, however many files hold it."""
 
     def __init__(self, min_containment: float = 0.8, shingle_words: int = 3):
         self._min = min_containment

@@ -119,11 +119,13 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
             log.warning("/chat refused: %s", exc)
             raise gr.Error(str(exc), print_exception=False) from None
 
-    def documents_view() -> tuple:
+    def documents_view(keep_choice: bool = False) -> tuple:
+        """The list, the delete choices and the counts; ``keep_choice`` leaves the chosen document chosen (a
+        refresh on opening the tab may finish after the user already clicked a row)."""
         documents = assistant.documents()
         choices = [d.source for d in documents]
-        return (document_rows(documents), gr.update(choices=choices, value=None),
-                status_html(assistant.status()))
+        choice = gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
+        return document_rows(documents), choice, status_html(assistant.status())
 
     def ingest(paths: list[str | Path], names: list[str] | None, progress: gr.Progress) -> IngestReport:
         def step(p: IngestProgress) -> None:
@@ -234,7 +236,8 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         table.select(pick, outputs=choice, api_visibility="private")
         # Quiet refreshes: a progress bar over each listing would flash on every tab switch.
         demo.load(documents_view, outputs=view, api_visibility="private", show_progress="hidden")
-        documents_tab.select(documents_view, outputs=view, api_visibility="private", show_progress="hidden")
+        documents_tab.select(lambda: documents_view(keep_choice=True), outputs=view, api_visibility="private",
+                             show_progress="hidden")
         gr.api(chat, api_name="chat")
     return demo
 

