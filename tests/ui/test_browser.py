@@ -123,6 +123,8 @@ def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
 
     open_tab(page, "Documents")
     page.locator("#documents").get_by_text("zorblax_institute.txt").first.click()
+    # The row click fills the choice through the server; Delete sends the choice as it is when clicked.
+    expect(page.locator("#doc-choice input")).to_have_value("zorblax_institute.txt")
     page.locator("#delete").click()
     expect(page.locator("#doc-status")).to_contain_text("Deleted zorblax_institute.txt")
     expect(page.locator("#documents")).not_to_contain_text("zorblax_institute.txt")
