@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from index.errors import BackendError
-from rag.settings import Settings
+from rag.settings import LLMSettings
 
 
 class ChatClient:
