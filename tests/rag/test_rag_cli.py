@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ctrl_c import takes_ctrl_c
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +220,8 @@ def test_ctrl_c_exits_130(tmp_path, subprocess_env):
     err = tmp_path / "stderr.log"
     with err.open("w") as stderr:
         proc = subprocess.Popen([str(RAG), "--data-dir", str(tmp_path / "data"), "index", str(folder)], cwd=ROOT,
-                                env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL)
+                                env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL,
+                                preexec_fn=takes_ctrl_c)
     deadline = time.monotonic() + 300
     while "embedding" not in err.read_text() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)

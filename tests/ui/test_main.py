@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ctrl_c import takes_ctrl_c
+
 from ui.__main__ import _is_loopback, main
 
 
@@ -107,7 +109,8 @@ def test_serves_quietly_on_rag_ui_port_and_logs_a_refused_chat_in_one_line(seede
     out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with out.open("w") as stdout, err.open("w") as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "ui", "--data-dir", str(data_dir)], cwd=ROOT, stdout=stdout,
-                                stderr=stderr, stdin=subprocess.DEVNULL, env=subprocess_env(RAG_UI_PORT=str(port)))
+                                stderr=stderr, stdin=subprocess.DEVNULL, env=subprocess_env(RAG_UI_PORT=str(port)),
+                                preexec_fn=takes_ctrl_c)
     try:
         deadline = time.monotonic() + 180
         while "Serving on" not in out.read_text() and proc.poll() is None and time.monotonic() < deadline:
