@@ -65,24 +65,44 @@ class ExtractiveAnswerer:
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
             titles: dict[str, str], reading: Reading | None = None) -> Answer:
         if reading is not None:
-            # The reader's order and its verdict replace the cosine selector's (rag/reader/rerank.py).
-            evidence = reading.evidence
-        confidence = reading.probability if reading is not None else None
+            return self._from_reading(question, language, reading, passages, titles)
 
         def supported(item: Evidence) -> bool:
             return self.policy.supports(question, language, item, passages[item.passage])
 
-        if not evidence or not (reading.supported if reading is not None else supported(evidence[0])):
-            return abstention(question, language, passages, closest(evidence, titles, self._max_closest),
-                              confidence=confidence)
+        if not evidence or not supported(evidence[0]):
+            return abstention(question, language, passages, closest(evidence, titles, self._max_closest))
         best = evidence[0].score
         chosen = select_sentences(evidence, lambda e: supported(e) and e.score >= best - self.policy.extra_margin,
                                   self._max, answer_type(question, language))
         # Read in document order, like the text they come from.
         chosen.sort(key=lambda e: (e.source, e.start))
-        answer = compose(question, language, chosen, passages, titles)
-        answer.confidence = confidence
+        return compose(question, language, chosen, passages, titles)
+
+    def _from_reading(self, question: str, language: str, reading: Reading, passages: list[Passage],
+                      titles: dict[str, str]) -> Answer:
+        """The reader's order and verdict replace the cosine selector's (rag/reader/rerank.py); a further sentence
+        is quoted only when the reader says it answers on its own; the short answer leads when there is one."""
+        evidence = reading.evidence
+        if not evidence or not reading.supported:
+            return abstention(question, language, passages, closest(evidence, titles, self._max_closest),
+                              confidence=reading.probability)
+        chosen = reader_choice(evidence, reading.extra, self._max, answer_type(question, language))
+        short = None
+        if reading.short_answer is not None:
+            short = " ".join(reading.short_answer.text.split())
+        answer = compose(question, language, chosen, passages, titles, short_answer=short,
+                         short_answer_of=evidence[0])
+        answer.confidence = reading.probability
         return answer
+
+
+def reader_choice(ranked: list[Evidence], extra: list[bool], limit: int, wanted: str | None) -> list[Evidence]:
+    """The sentences quoted from a reader's ranking, in document order: the best one, then those the reader says
+    answer on their own (``extra``, per ranked sentence) and that add information."""
+    ok = {id(e): flag for e, flag in zip(ranked, extra)}
+    chosen = select_sentences(ranked, lambda e: ok[id(e)], limit, wanted)
+    return sorted(chosen, key=lambda e: (e.source, e.start))
 
 
 def select_sentences(ranked: list[Evidence], supported: Callable[[Evidence], bool], limit: int,
@@ -135,16 +155,21 @@ def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> lis
 
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],
-            titles: dict[str, str]) -> Answer:
-    """One claim per chosen sentence: the quote, citing itself; equal quotes share a number."""
+            titles: dict[str, str], short_answer: str | None = None, short_answer_of: Evidence | None = None) -> Answer:
+    """One claim per chosen sentence: the quote, citing itself; equal quotes share a number. A ``short_answer``
+    (a span of ``short_answer_of``) leads, citing that sentence's number."""
     book = CitationBook(titles)
     claims = []
+    lead = None
     for item in chosen:
         n = book.cite(item.source, item.start, item.end, item.text, item.passage)
         # The quote keeps the document's characters; the answer reads as one line.
         claims.append(Claim(" ".join(item.text.split()), (n,)))
+        if item is short_answer_of:
+            lead = n
     return Answer(question=question, claims=claims, abstained=False, citations=book.citations,
-                  passages=passages, language=language)
+                  passages=passages, language=language,
+                  short_answer=short_answer if lead is not None else None, short_answer_citation=lead)
 
 
 def abstention(question: str, language: str, passages: list[Passage], closest: list[Citation],

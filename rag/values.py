@@ -70,11 +70,17 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     # The answer reader's probability that the quoted sentence answers the question (None: reader off).
     confidence: float | None = None
+    short_answer: str | None = None
+    """The answer in a few words ("Rafael Frankel", "2014"), a span of the sentence that citation
+    ``short_answer_citation`` quotes, when the answer reader is sure of it; None otherwise."""
+    short_answer_citation: int | None = None
 
     @property
     def text(self) -> str:
-        """The answer in plain text, rendered from its claims: each sentence with its ``[n]`` markers."""
-        return " ".join(claim.render() for claim in self.claims)
+        """The answer in plain text, rendered from its claims: each sentence with its ``[n]`` markers, led by the
+        short answer when there is one ("Rafael Frankel — <quote> [1]")."""
+        claims = " ".join(claim.render() for claim in self.claims)
+        return f"{self.short_answer} — {claims}" if self.short_answer else claims
 
     @property
     def plain(self) -> str:

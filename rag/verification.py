@@ -70,4 +70,6 @@ def quotes_hold(answer: Answer) -> Answer:
     if bad:
         answer.claims = [c for c in answer.claims if not bad & set(c.citations)]
         answer.citations = [c for c in answer.citations if c.n not in bad]
+        if answer.short_answer_citation in bad:
+            answer.short_answer, answer.short_answer_citation = None, None
     return answer

@@ -108,8 +108,8 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         """Answer ``message``; ``history`` lists earlier user questions, oldest first.
 
         Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], closest: [same
-        shape], mode, notice, language, confidence}``; ``closest`` lists an abstention's nearest passages (none
-        states the answer).
+        shape], mode, notice, language, confidence, short_answer, short_answer_citation}``; ``closest`` lists an
+        abstention's nearest passages (none states the answer).
         """
         try:
             return api_payload(assistant.ask(message, history=list(history or [])))

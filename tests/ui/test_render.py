@@ -179,3 +179,15 @@ def test_an_abstention_shows_its_closest_passages_under_a_label_without_markers(
 def test_an_ingest_notice_comes_first():
     report = IngestReport(skipped=["a.txt"], rechunked=["a.txt"], notice="note: re-chunking 1 indexed document(s)")
     assert ingest_markdown(report).startswith("note: re\\-chunking 1 indexed document\\(s\\)")
+
+
+def test_short_answer_leads_in_bold_and_goes_out_in_the_api():
+    answer = Answer(question="Who led the delegation?", claims=[Claim("Rafael Frankel led it.", (1,))],
+                    abstained=False, citations=[CITATION], short_answer="Rafael Frankel", short_answer_citation=1)
+    markdown = answer_markdown(answer, turn=1)
+    assert markdown.startswith("**Rafael Frankel** — Rafael Frankel led it")
+    assert answer.text == "Rafael Frankel — Rafael Frankel led it. [1]"
+    payload = api_payload(answer)
+    assert (payload["short_answer"], payload["short_answer_citation"]) == ("Rafael Frankel", 1)
+    answer.short_answer, answer.short_answer_citation = None, None
+    assert not answer_markdown(answer, turn=1).startswith("**") and api_payload(answer)["short_answer"] is None
