@@ -146,6 +146,13 @@ def run(plan: Plan, work: Path, tiny: bool, log) -> dict:
                                    label="from rag import Assistant; Assistant(data_dir=DIR)")],
     }
     log(f"cold start: {cold['ask']}")
+    from benchmarks.reader import measure_in_child
+
+    reader = measure_in_child([q.text for q in corpus.questions][: max(3, plan.repeat)])
+    if reader["installed"]:
+        reader["cold_start"] = measure_cold_start(data_dir, QUESTION, plan.cold_runs, RAG_READER="on")
+        reader["cold_start_off"] = measure_cold_start(data_dir, QUESTION, plan.cold_runs, RAG_READER="off")
+    log(f"reader: {reader}")
 
     remote_chunks = [c for c in ingest.chunks if c.source.startswith("xquad_")][: plan.remote_chunks]
     remote = measure_remote(embedder, remote_chunks, list(corpus.questions), seed_files, QUESTION, reference,
@@ -190,6 +197,7 @@ def run(plan: Plan, work: Path, tiny: bool, log) -> dict:
         "baseline": baseline_stats,
         "latency": latency,
         "cold_start": cold,
+        "reader": reader,
         "benchmark_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "remote_embeddings": remote,
         "profile": profiles,

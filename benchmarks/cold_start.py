@@ -26,7 +26,7 @@ def rag_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "rag"]
 
 
-def timed_run(command: list[str]) -> dict:
+def timed_run(command: list[str], **env: str) -> dict:
     """Run ``command``; wall seconds, CPU seconds, peak RSS (MB), exit code and the head of its output.
 
     The peak is the child's own ``VmHWM``, polled while it runs: ``ru_maxrss`` of a child starts from
@@ -37,7 +37,7 @@ def timed_run(command: list[str]) -> dict:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=child_env())
+                                env=child_env(**env))
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -64,15 +64,17 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def measure_cold_start(data_dir: Path, question: str, runs: int) -> dict:
-    """``rag --data-dir D ask --no-llm QUESTION`` ``runs`` times: median wall time and peak RSS."""
-    results = [timed_run([*rag_command(), "--data-dir", str(data_dir), "ask", "--no-llm", question])
+def measure_cold_start(data_dir: Path, question: str, runs: int, **env: str) -> dict:
+    """``rag --data-dir D ask --no-llm QUESTION`` ``runs`` times (``env``: extra settings such as
+    ``RAG_READER="on"``): median wall time and peak RSS."""
+    results = [timed_run([*rag_command(), "--data-dir", str(data_dir), "ask", "--no-llm", question], **env)
                for _ in range(runs)]
     failed = [r for r in results if r["code"] != 0]
     if failed:
         raise RuntimeError(f"rag ask failed: {failed[0]['output']}")
+    settings = "".join(f"{k}={v} " for k, v in env.items())
     return {
-        "command": f"rag --data-dir DIR ask --no-llm {question!r}",
+        "command": f"{settings}rag --data-dir DIR ask --no-llm {question!r}",
         "runs_s": [round(r["s"], 3) for r in results],
         "median_s": round(statistics.median(r["s"] for r in results), 3),
         "median_cpu_s": round(statistics.median(r["cpu_s"] for r in results), 3),

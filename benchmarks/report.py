@@ -100,6 +100,21 @@ def write_markdown(r: dict, path: Path) -> None:
         lines.append(f"- `python -X importtime -c \"{entry['statement']}\"`: {entry['total_s']:.2f} s of imports; "
                      f"by package (s): {top}")
 
+    reader = r.get("reader") or {"installed": False}
+    lines += ["", "## Answer reader", ""]
+    if not reader["installed"]:
+        lines.append("No reader model is installed (`rag/reader/model/`): nothing measured.")
+    else:
+        c20, c30 = reader["candidates_20"], reader["candidates_30"]
+        lines += [f"`python -m benchmarks.reader` in a fresh process, {reader['questions']} questions against seed "
+                  f"sentences: 20 candidates p50 **{c20['p50_ms']:.0f} ms** / p95 {c20['p95_ms']:.0f} ms; 30 candidates "
+                  f"p50 {c30['p50_ms']:.0f} ms / p95 {c30['p95_ms']:.0f} ms. First question (loads the model): "
+                  f"{reader['first_question_s']:.2f} s. Memory added: {reader['rss_added_mb']:.0f} MB "
+                  f"(peak {reader['peak_rss_mb']:.0f} MB).",
+                  f"Cold `rag ask`: reader on median {reader['cold_start']['median_s']:.2f} s (peak RSS "
+                  f"{reader['cold_start']['peak_rss_mb']:.0f} MB), reader off {reader['cold_start_off']['median_s']:.2f} s "
+                  f"(peak RSS {reader['cold_start_off']['peak_rss_mb']:.0f} MB)."]
+
     lines += ["", "## Scaling", "",
               "Latency of our hybrid retrieval as the index grows, same questions at every size. `p50/p95` = "
               "`Assistant.retrieve` (includes embedding the question); `search` = retrieval given the query "
