@@ -15,9 +15,9 @@ from rag.evidence import EvidenceRanking
 from rag.extractive import ExtractiveAnswerer
 from rag.generation import LLMAnswerer
 from rag.pipeline import Pipeline
-from rag.question import Query, QuestionAnalysis
+from rag.question import QuestionAnalysis
 from rag.retrieval import Retriever
-from rag.values import Answer, Claim
+from rag.values import Answer, Claim, Query
 from rag.verification import Verification
 
 pytestmark = pytest.mark.slow
