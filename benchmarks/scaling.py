@@ -151,7 +151,7 @@ def probe(data_dir: Path, queries: Path, chroma_port: int | None, server_pid: in
     from benchmarks.latency import retrieve, summary_ms
     from index.catalog import tokenize
     from rag import Assistant
-    from rag.retrieval import KeywordScorer
+    from rag.keywords import KeywordScorer
 
     items = json.loads(queries.read_text(encoding="utf-8"))
     vectors = [np.asarray(item["vector"], dtype=np.float32) for item in items]

@@ -47,11 +47,10 @@ from evals.cli import DATA_DIR, REPORTS, index_fingerprint
 from evals.metrics import answer_correct, first_gold_rank
 from index.chunking import split_sentences
 from rag.cli import run_command
-from rag.evidence import Evidence, EvidenceRanking
+from rag.evidence import EvidenceRanking
 from rag.extractive import SupportPolicy
-from rag.question import Query
 from rag.retrieval import Retriever
-from rag.values import Passage
+from rag.values import Evidence, Passage, Query
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from index.chunking import FULL_LINE, title_candidate
 from index.documents import Document
-from index.errors import InputError, UnsupportedFileError
+from index.errors import InputError, UnsupportedFileError, raised_by
 from index.language import detect_language
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -194,7 +194,11 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str | None]:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         meta_title = reader.metadata.title if reader.metadata else None
-    except Exception as exc:  # pypdf raises many types (NotImplementedError, LimitReachedError...) for broken files
+    except Exception as exc:
+        # pypdf raises many types for broken files (its PdfReadError, but also NotImplementedError, KeyError...):
+        # whatever pypdf's code raised is the file's fault, anything else a bug of ours.
+        if not raised_by(exc, "pypdf"):
+            raise
         raise InputError(f"{source}: cannot read this PDF ({type(exc).__name__}: {exc}); open it and save or "
                          "export it again as PDF") from None
     text = "\n\n".join(_join_pdf_lines(page) for page in pages if page.strip())

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from index.documents import Chunk
-from index.errors import BackendError
+from index.errors import BackendError, raised_by
 from index.locks import FileLock
 from index.settings import IndexSettings
 
@@ -55,7 +55,10 @@ class VectorStore:
                 self._client.heartbeat()
                 self.location = f"chroma server http://{settings.chroma_host}:{settings.chroma_port}"
             else:
-                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:  # raised by our call, which is_chroma_failure would take for a bug
+                    raise _cannot_open(settings, exc) from None
                 self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
                 self.location = f"embedded chroma at {settings.chroma_dir}"
             self._chunks = self._client.get_or_create_collection(
@@ -71,7 +74,7 @@ class VectorStore:
         except Exception as exc:
             if not is_chroma_failure(exc):
                 raise
-            raise BackendError(f"cannot open the vector store ({_describe(settings)}): {exc}") from None
+            raise _cannot_open(settings, exc) from None
 
     def reopen(self, generation: int | None = None) -> None:
         """Drop what this process holds in memory of an embedded store and read it again from disk.
@@ -235,20 +238,27 @@ class _Guard:
 
 
 def is_chroma_failure(exc: BaseException) -> bool:
-    """True for what chromadb raises when the store fails, as opposed to a bug in our code (TypeError,
-    AttributeError, KeyError... propagate). Chroma's own ``ChromaError`` family (the Rust bindings raise its
-    ``InternalError`` etc., "Error finding id" included), httpx's errors and a bare ``Exception`` (how
+    """True for what chromadb raises when the store fails, as opposed to a bug in our code.
+
+    Chroma's own ``ChromaError`` family (the Rust bindings raise its ``InternalError`` etc., "Error finding id"
+    included) always counts. Errors of general types count only when chromadb's code raised them, not ours
+    (``index.errors.raised_by``): SQLite under the embedded store, httpx's errors and a bare ``Exception`` (how
     ``chromadb.api.base_http_client._raise_chroma_error`` reports an HTTP error it has no type for) from a
-    server, the OS (disk, permissions), SQLite under the embedded store, and ``ValueError`` (chromadb's
-    validation of what it reads back)."""
+    server, the OS (disk, permissions), and ``ValueError`` (chromadb's validation of what it reads back).
+    Anything else (TypeError, AttributeError, KeyError..., or a ValueError of our own) propagates: a bug."""
     import sqlite3
 
     import httpx
     from chromadb.errors import ChromaError
 
-    if type(exc) is Exception:
+    if isinstance(exc, ChromaError):
         return True
-    return isinstance(exc, (ChromaError, httpx.HTTPError, OSError, sqlite3.Error, ValueError))
+    general = type(exc) is Exception or isinstance(exc, (httpx.HTTPError, OSError, sqlite3.Error, ValueError))
+    return general and raised_by(exc, "chromadb")
+
+
+def _cannot_open(settings: IndexSettings, exc: BaseException) -> BackendError:
+    return BackendError(f"cannot open the vector store ({_describe(settings)}): {exc}")
 
 
 def _describe(settings: IndexSettings) -> str:

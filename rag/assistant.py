@@ -75,9 +75,9 @@ class Assistant:
 
     def as_retriever(self, top_k: int | None = None, mode: str | None = None):
         """This retrieval as a llama-index ``BaseRetriever`` (see ``rag/llamaindex.py``)."""
-        from rag.llamaindex import AssistantRetriever
+        from rag.llamaindex import PassageRetriever  # llama-index is loaded only by those who ask for it
 
-        return AssistantRetriever(self, top_k=top_k, mode=mode)
+        return PassageRetriever(lambda question: self.retrieve(question, top_k=top_k, mode=mode))
 
     def ask(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
             mode: str | None = None, use_llm: bool | None = None) -> Answer:

@@ -6,37 +6,17 @@ question's words (same-language names and numbers). Sentence vectors come from `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from index.chunking import sentences
-from rag.values import Passage
 from rag.facts import has_answer_type
 from rag.injection import is_instruction
-from rag.retrieval import KeywordScorer, relative_to_language
+from rag.keywords import KeywordScorer, relative_to_language
 from rag.sentence_cache import SentenceVectors
 from rag.settings import AnswerSettings
-
-if TYPE_CHECKING:
-    from rag.question import Query
+from rag.values import Evidence, Passage, Query
 
 MIN_SENTENCE_CHARS = 12
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A sentence of a retrieved passage with its scores; offsets are into the document text."""
-
-    passage: int
-    source: str
-    start: int
-    end: int
-    text: str
-    cosine: float
-    coverage: float
-    score: float
 
 
 def passage_sentences(passages: list[Passage]) -> list[tuple[int, int, int, str]]:
@@ -78,7 +58,7 @@ def rank_evidence(
         bonus = type_bonus if wanted_type and has_answer_type(text, wanted_type) else 0.0
         evidence = Evidence(index, passages[index].source, start, end, text, cosine, coverages[k],
                             cosine + keyword_weight * coverages[k] + bonus)
-        # Ordered with coverage relative to the sentence's language (see retrieval.relative_to_language);
+        # Ordered with coverage relative to the sentence's language (see keywords.relative_to_language);
         # the absolute score is what the abstention thresholds were fitted on.
         ranked.append((cosine + keyword_weight * relative[k] + bonus, evidence))
     ranked.sort(key=lambda item: -item[0])

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.catalog import tokenize
-from rag.values import Answer, Citation, Claim, Passage
-from rag.evidence import Evidence
+from rag.values import Answer, Citation, Claim, Evidence, Passage
 from rag.facts import answer_type, answer_values, numbers_in
 from rag.reader.rerank import Reading
 from rag.verification import CitationBook

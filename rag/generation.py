@@ -11,18 +11,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from index.errors import BackendError
 from rag.llm import ChatClient
 from rag.settings import LLMSettings
-from rag.values import Passage
+from rag.values import NOT_FOUND, Draft, Passage
 
 MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # A sentence is complete once its end punctuation (and any markers after it) is followed by more text.
 _COMPLETE = re.compile(r"[.!?…](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s+[^\s\[])")
 
-NOT_FOUND = "NOT_IN_DOCUMENTS"
 _LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese", "fr": "French"}
 
 SYSTEM_PROMPT = """You answer questions using only the numbered passages the user provides.
@@ -38,19 +36,6 @@ Earlier questions:
 {history}
 
 Last question: {question}"""
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A complete sentence the LLM wrote, without its markers, and the passage numbers (1-based) they named."""
-
-    text: str
-    cited: tuple[int, ...]
-
-    @property
-    def not_found(self) -> bool:
-        """The LLM's "the passages do not say" reply."""
-        return NOT_FOUND in self.text
 
 
 class LLMAnswerer:

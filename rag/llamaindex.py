@@ -1,6 +1,7 @@
 """The assistant's retrieval as a llama-index retriever, for llama-index query engines and agents.
 
-``Assistant.as_retriever()`` returns a ``BaseRetriever`` whose nodes are our passages: the chunk
+``Assistant.as_retriever()`` returns a ``PassageRetriever``: a ``BaseRetriever`` around a retrieve callable
+(question -> ``Passage``s, best first), so it needs no assistant of its own. Its nodes are our passages: the chunk
 text, its score from the hybrid retrieval, and metadata that cites it (``source``, ``start``, ``end``
 into the document text, ``language``). Plug it into ``RetrieverQueryEngine`` or any llama-index
 component that takes a retriever. llama-index is imported only here and on the write path, so ``rag
@@ -9,26 +10,23 @@ ask`` does not pay for it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-if TYPE_CHECKING:
-    from rag.assistant import Assistant
+from rag.values import Passage
 
 
-class AssistantRetriever(BaseRetriever):
-    """``retrieve(question)`` -> our top passages as ``NodeWithScore`` (node id = chunk id)."""
+class PassageRetriever(BaseRetriever):
+    """``retrieve(question)`` -> the passages of ``passages(question)`` as ``NodeWithScore`` (node id = chunk id)."""
 
-    def __init__(self, assistant: Assistant, top_k: int | None = None, mode: str | None = None):
+    def __init__(self, passages: Callable[[str], list[Passage]]):
         super().__init__()
-        self._assistant = assistant
-        self._top_k = top_k
-        self._mode = mode
+        self._passages = passages
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        passages = self._assistant.retrieve(query_bundle.query_str, top_k=self._top_k, mode=self._mode)
+        passages = self._passages(query_bundle.query_str)
         keys = ["source", "start", "end", "language"]
         return [
             NodeWithScore(

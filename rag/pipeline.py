@@ -77,37 +77,47 @@ class Pipeline:
 
     def run(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
             mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
-        """Yield the answer as it is produced; the last piece carries the complete ``Answer``."""
+        """Yield the answer as it is produced; the last piece carries the complete ``Answer``.
+
+        ``Answer.timings`` (seconds): ``question_s`` (question analysis: embedding, keyword statistics, an LLM
+        rewrite of a follow-up), ``retrieve_s`` (retrieval and the copy filter), ``evidence_s`` (evidence
+        ranking), ``reader_s`` (the answer reader, when on), ``answer_s`` (the offline answer and its quote
+        check), ``generate_s`` (the LLM's answer and its verification, with an LLM), ``total_s``.
+        """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         use_llm = self.llm is not None if use_llm is None else (use_llm and self.llm is not None)
         query = self.question.run(question, history, rewriter=self.llm.rewrite if use_llm else None)
+        timings["question_s"] = time.perf_counter() - t0
+        t_stage = time.perf_counter()
         passages = self.copies.run(self.retrieval.run(query, k=top_k, mode=mode))
-        timings["retrieve_s"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
+        timings["retrieve_s"] = time.perf_counter() - t_stage
+        t_stage = time.perf_counter()
         evidence = self.evidence.run(query, passages)
-        titles = self._catalog.titles([p.source for p in passages])
+        timings["evidence_s"] = time.perf_counter() - t_stage
         reading = None
         if self.reading is not None:
-            t_read = time.perf_counter()
+            t_stage = time.perf_counter()
             reading = self.reading.run(query.question, query.language, evidence, passages)
-            timings["reader_s"] = time.perf_counter() - t_read
+            timings["reader_s"] = time.perf_counter() - t_stage
+        t_stage = time.perf_counter()
+        titles = self._catalog.titles([p.source for p in passages])
         extractive = quotes_hold(self.extractive.run(query.question, query.language, evidence, passages, titles,
                                                      reading))
-        timings["evidence_s"] = time.perf_counter() - t1
+        timings["answer_s"] = time.perf_counter() - t_stage
         if not use_llm:
             for i, word in enumerate(extractive.text.split(" ")):
                 yield AnswerChunk(word if i == 0 else " " + word)
             extractive.timings = {**timings, "total_s": time.perf_counter() - t0}
             yield AnswerChunk("", with_copies(extractive))
             return
-        t2 = time.perf_counter()
+        t_stage = time.perf_counter()
         answer = None
         for piece in self.verified_llm.run(query.question, query.language, passages, titles, extractive):
             answer = piece.answer or answer
             if piece.text:
                 yield piece
-        timings["generate_s"] = time.perf_counter() - t2
+        timings["generate_s"] = time.perf_counter() - t_stage
         answer.timings = {**timings, "total_s": time.perf_counter() - t0}
         yield AnswerChunk("", with_copies(answer))
 

@@ -9,7 +9,6 @@ read), and the kind of answer it asks for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,33 +17,12 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.language import detect_language
 from rag.facts import answer_type
-from rag.retrieval import KeywordScorer, KeywordStatistics
+from rag.keywords import KeywordScorer, KeywordStatistics
 from rag.settings import RetrievalSettings
+from rag.values import Query
 
 Rewriter = Callable[[str, list[str]], str]
 """``(question, earlier questions) -> standalone question`` (``LLMAnswerer.rewrite``)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Query:
-    """A question ready for retrieval and answering."""
-
-    question: str
-    """As asked (trimmed): what the answer answers and the evidence is scored against."""
-    language: str
-    search: str
-    """What retrieval searches for: the question, or its standalone rewrite."""
-    context: tuple[str, ...]
-    """Earlier questions that still inform retrieval (none once a rewrite made the question standalone)."""
-    vector: np.ndarray
-    retrieval_tokens: tuple[str, ...]
-    """Tokens of ``search`` and ``context``, in order: what keyword retrieval looks for."""
-    retrieval_keywords: KeywordScorer
-    """Coverage of ``retrieval_tokens``: the keyword part of hybrid retrieval."""
-    evidence_keywords: KeywordScorer
-    """Coverage of the tokens of ``search`` alone: the keyword part of the evidence score."""
-    expected: str | None
-    """The kind of answer asked for: ``number``, ``date``, ``person`` or None (``rag.facts.answer_type``)."""
 
 
 class QuestionAnalysis:

@@ -1,12 +1,44 @@
-"""Typed values passed between the read path's stages and handed to callers: retrieved ``Passage``s, the
-``Claim``s an ``Answer`` is made of and the ``Citation``s their numbers point at."""
+"""Typed values passed between the read path's stages and handed to callers: the analysed ``Query``, retrieved
+``Passage``s, ranked ``Evidence`` sentences, the LLM's ``Draft``s, the ``Claim``s an ``Answer`` is made of and
+the ``Citation``s their numbers point at."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.keywords import KeywordScorer
 
 CLOSEST_LABEL = "Closest passages — none of them states the answer"
 """How every front end (CLI, UI, README) introduces ``Answer.closest``."""
+
+NOT_FOUND = "NOT_IN_DOCUMENTS"
+"""What the LLM is told to reply when its passages do not hold the answer (``Draft.not_found``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """A question ready for retrieval and answering."""
+
+    question: str
+    """As asked (trimmed): what the answer answers and the evidence is scored against."""
+    language: str
+    search: str
+    """What retrieval searches for: the question, or its standalone rewrite."""
+    context: tuple[str, ...]
+    """Earlier questions that still inform retrieval (none once a rewrite made the question standalone)."""
+    vector: np.ndarray
+    retrieval_tokens: tuple[str, ...]
+    """Tokens of ``search`` and ``context``, in order: what keyword retrieval looks for."""
+    retrieval_keywords: KeywordScorer
+    """Coverage of ``retrieval_tokens``: the keyword part of hybrid retrieval."""
+    evidence_keywords: KeywordScorer
+    """Coverage of the tokens of ``search`` alone: the keyword part of the evidence score."""
+    expected: str | None
+    """The kind of answer asked for: ``number``, ``date``, ``person`` or None (``rag.facts.answer_type``)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +56,33 @@ class Passage:
     keyword: float | None = None
     also_in: tuple[str, ...] = ()
     """Other documents holding (almost) the same text, dropped from the results in its favour (rag/duplicates.py)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a retrieved passage with its scores; offsets are into the document text."""
+
+    passage: int
+    source: str
+    start: int
+    end: int
+    text: str
+    cosine: float
+    coverage: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A complete sentence the LLM wrote, without its markers, and the passage numbers (1-based) they named."""
+
+    text: str
+    cited: tuple[int, ...]
+
+    @property
+    def not_found(self) -> bool:
+        """The LLM's "the passages do not say" reply."""
+        return NOT_FOUND in self.text
 
 
 @dataclass(frozen=True)

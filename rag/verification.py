@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 from rag.citations import CitationChecker
-from rag.generation import Draft
-from rag.values import Answer, Citation, Claim, Passage
+from rag.values import Answer, Citation, Claim, Draft, Passage
 
 
 class CitationBook:

@@ -134,6 +134,24 @@ def test_refusals_name_the_file(tmp_path, name, data, reason):
     assert reason.lower() in str(info.value).lower()
 
 
+def test_any_error_pypdf_raises_is_a_broken_pdf(tmp_path):
+    # An unknown stream filter: pypdf raises NotImplementedError, not one of its PdfReadErrors.
+    pdf = make_pdf(["Hello world sentence here."]).replace(b"<< /Length", b"<< /Filter /Bogus /Length", 1)
+    with pytest.raises(InputError, match=r"bogus\.pdf: cannot read this PDF \(NotImplementedError"):
+        load(write(tmp_path / "bogus.pdf", pdf))
+
+
+def test_an_error_pypdf_did_not_raise_is_not_called_a_broken_pdf(tmp_path, monkeypatch):
+    import pypdf
+
+    def reader(stream):
+        raise ValueError("a bug, not the file")
+
+    monkeypatch.setattr(pypdf, "PdfReader", reader)
+    with pytest.raises(ValueError, match="a bug, not the file"):
+        load(write(tmp_path / "fine.pdf", make_pdf(["Hello world sentence here."])))
+
+
 def test_too_large_is_refused_before_reading(tmp_path):
     path = write(tmp_path / "big.txt", "word " * 1000)
     with pytest.raises(InputError, match=r"big\.txt.*limit.*RAG_MAX_FILE_MB") as info:

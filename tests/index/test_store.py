@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from index.chunking import chunk_document
@@ -80,3 +82,30 @@ def test_unreachable_server_is_a_backend_error(tmp_path, free_port):
     with pytest.raises(BackendError) as info:
         VectorStore(settings)
     assert f"127.0.0.1:{port}" in str(info.value) and "chroma run" in str(info.value)
+
+
+def test_chromas_own_errors_are_store_failures(stack):
+    with pytest.raises(BackendError, match=r"get vectors failed: Expected include item"):
+        with stack.store._guard("get vectors"):
+            stack.store._chunks.get(ids=["x"], include=["bogus"])  # chromadb's own validation: a ValueError
+
+
+@pytest.mark.parametrize("error", [ValueError("ours"), OSError("ours"), Exception("ours"), sqlite3.Error("ours")])
+def test_the_same_types_raised_by_our_code_stay_bugs(stack, error):
+    from rag.cli import run_command
+
+    def ours():
+        with stack.store._guard("query"):
+            raise error
+
+    with pytest.raises(type(error)) as info:
+        ours()
+    assert not isinstance(info.value, BackendError)
+    assert run_command(ours) == 3  # a traceback, not "chroma ... query failed" and exit 2
+
+
+def test_a_closed_catalog_inside_a_store_call_is_not_a_chroma_failure(stack):
+    stack.catalog.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        with stack.store._guard("count vectors"):
+            stack.catalog.count_chunks()

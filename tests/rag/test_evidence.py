@@ -47,7 +47,7 @@ def test_the_llm_citation_check_accepts_no_caption_or_metadata_as_support():
 
 @pytest.mark.slow
 def test_the_evidence_stage_ranks_the_statements_of_the_best_passages(seeded_assistant):
-    from rag.evidence import Evidence
+    from rag.values import Evidence
 
     pipeline = seeded_assistant.pipeline
     query = pipeline.question.run("Who led the Meta delegation?")

@@ -17,8 +17,8 @@ import pytest
 
 from index.chunking import sentences
 from rag import Assistant
-from rag.evidence import Evidence
 from rag.extractive import adds_information, closest, select_sentences
+from rag.values import Evidence
 from tests.pdf import make_pdf
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -33,3 +33,16 @@ def test_a_llama_index_query_engine_runs_on_it(seeded_assistant):
     assert len(sources) == seeded_assistant.settings.top_k
     assert not response.response  # nothing was generated
     assert any("12 millions" in n.node.get_content() or "12 triệu" in n.node.get_content() for n in response.source_nodes)
+
+
+def test_the_retriever_needs_only_a_retrieve_callable():
+    from rag.llamaindex import PassageRetriever
+    from rag.values import Passage
+
+    passage = Passage(chunk_id="c1", source="a.txt", start=4, end=9, text="Hanoi", language="vi", score=0.7)
+    asked = []
+    retriever = PassageRetriever(lambda question: asked.append(question) or [passage])
+    [hit] = retriever.retrieve("Where?")
+    assert asked == ["Where?"]
+    assert (hit.node.node_id, hit.node.get_content(), hit.score) == ("c1", "Hanoi", pytest.approx(0.7))
+    assert hit.node.metadata == {"source": "a.txt", "start": 4, "end": 9, "language": "vi"}

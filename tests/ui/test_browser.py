@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,6 +24,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "ui"
 META = "002_260f1e49892e43cf.txt"
 WAIT_MS = 30_000
+UPLOAD_S = 180
+"""How long the slow upload (12 chunks, embedded 2 at a time) may take before the test says it never finished."""
 ZORBLAX = "The Zorblax Institute was founded in 1987 by Dr. Ilse Varga in Tromsø.\n"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -177,7 +180,9 @@ def test_an_upload_shows_one_moving_bar_with_the_file_and_chunks_embedded(page, 
     expect(bars.first).to_have_attribute("aria-label", re.compile(r"^indexing file 1 of 1: okapi_report\.txt · "
                                                                    r"\d+ of 12 chunks embedded$"))
     seen = set()
-    while not page.locator("#doc-status").inner_text().startswith("Added"):
+    deadline = time.monotonic() + UPLOAD_S
+    while not (status := page.locator("#doc-status").inner_text()).startswith("Added"):
+        assert time.monotonic() < deadline, f"not added after {UPLOAD_S} s; the status says: {status!r}"
         shown = bars.count()  # counted once: the bar may go between two calls
         if shown:
             assert shown == 1, "one bar, not one per output"
