@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(handler=_docs)
 
-    remove = add_command("remove", help="remove a document (by file name) from the index")
+    remove = add_command("remove", help="remove a document (by its path, its name as `rag docs` lists it, or its id)")
     remove.add_argument("source")
     remove.set_defaults(handler=_remove)
 
@@ -251,7 +251,7 @@ def _remove(args) -> int:
     from index.errors import InputError
 
     if not _assistant(args).remove(args.source):
-        raise InputError(f"{args.source}: not indexed, so nothing was removed; `rag docs` lists the file names")
+        raise InputError(f"{args.source}: not indexed, so nothing was removed; `rag docs` lists the documents' names")
     print(f"removed {args.source}")
     return EXIT_OK
 
