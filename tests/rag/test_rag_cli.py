@@ -186,6 +186,27 @@ def test_data_dir_after_the_command_indexes_there(tmp_path, subprocess_env):
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["okapi.txt"]
 
 
+def test_two_files_of_one_name_are_listed_asked_and_removed_apart(tmp_path, subprocess_env):
+    for team, lead in (("teamA", "Minh Nguyen"), ("teamB", "Lan Tran")):
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "notes.md").write_text(f"The team lead of {team} is {lead}.\n", encoding="utf-8")
+    data = ("--data-dir", str(tmp_path / "data"))
+    assert _rag(*data, "index", str(tmp_path / "teamA"), str(tmp_path / "teamB"), env=subprocess_env()).stdout \
+        .startswith("2 added, 0 updated, 0 unchanged (")
+    listed = _rag(*data, "docs", env=subprocess_env())
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["teamA/notes.md", "teamB/notes.md"]
+    asked = _rag(*data, "ask", "Who is the team lead of teamB?", env=subprocess_env())
+    assert "Lan Tran" in asked.stdout and "[1] teamB/notes.md (" in asked.stdout, asked.stdout
+    ambiguous = _rag(*data, "remove", "notes.md", env=subprocess_env())
+    assert ambiguous.returncode == 2 and ambiguous.stderr.strip().splitlines() == [
+        "error: notes.md: 2 indexed documents have this name (teamA/notes.md, teamB/notes.md); give one of these "
+        "names, or the path the file was indexed from"]
+    removed = _rag(*data, "remove", str(tmp_path / "teamA" / "notes.md"), env=subprocess_env())
+    assert removed.returncode == 0, removed.stderr
+    listed = _rag(*data, "docs", env=subprocess_env())
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["notes.md"]
+
+
 def test_some_files_failed_exits_1_and_names_each_file_once(tmp_path, subprocess_env):
     folder = tmp_path / "docs"
     folder.mkdir()

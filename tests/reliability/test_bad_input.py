@@ -283,6 +283,22 @@ def test_duplicate_upload_through_the_ui(ui_upload, tmp_path):
     assert index_state(assistant) == state
 
 
+def test_a_second_notes_file_uploaded_through_the_ui_is_added(ui_upload, tmp_path):
+    upload, assistant = ui_upload
+    cache = tmp_path / "gradio"
+    first, second = tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"
+    for path, text in ((first, GOOD), (second, "Wombats leben in Tasmanien. Sie graben Höhlen.")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    _, added, *_ = upload([gradio_cache_copy(first, cache)])
+    assert added.startswith("Added: <code>notes.md</code>")
+    _, again, *_ = upload([gradio_cache_copy(second, cache)])
+    assert again.startswith("Added: <code>") and "/notes.md</code>" in again and "Updated" not in again
+    named = [d for d in assistant.documents() if d.source.endswith("notes.md")]
+    assert sorted(assistant.document_text(d.source) for d in named) == sorted(
+        [GOOD, second.read_text(encoding="utf-8")])
+
+
 def test_huge_question_through_the_ui_api(seeded_copy):
     import gradio as gr
 
