@@ -92,7 +92,7 @@ class DocumentInfo:
     id: str
     """The document's id in the index, which never changes."""
     locator: str
-    """Where it came from: a file's absolute path, or ``uploads/SHA/NAME`` for an upload."""
+    """Where it came from: a file's absolute path, or ``uploads/SHA/NAME`` for an upload (what names it for sure)."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -244,8 +244,9 @@ class Catalog:
         return {source: shown[source][0] for source in unique if source in shown}
 
     def resolve(self, ref: str) -> str | None:
-        """The id of the document ``ref`` names: the path it was indexed from, the name users see (or
-        enough of its path's end to tell it from the others of that name), or its id; None if none.
+        """The id of the document ``ref`` names: its locator or the path it was indexed from, the name users
+        see (or enough of its path's end to tell it from the others of that name), or its id; None if none.
+        A locator always names one document; an id that is also a file name two documents have does not.
 
         Raises ``InputError`` listing the candidates when ``ref`` fits several documents.
         """
@@ -255,7 +256,7 @@ class Catalog:
         if len(parts) > 1 or ref.startswith("~"):
             from index.loading import file_locator
 
-            source = self.located(file_locator(ref))
+            source = self.located(ref) or self.located(file_locator(ref))
             if source is not None:
                 return source
         named = self._named([parts[-1]])
