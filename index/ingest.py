@@ -56,11 +56,18 @@ class IngestReport:
         return bool(self.added or self.updated)
 
     def summary(self) -> str:
+        """One line of counts; files that could not be indexed are "skipped", as their own lines say
+        (``  skipped NAME: why``), and unchanged ones "unchanged"."""
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.skipped)} unchanged"]
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
-        counts = ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+            parts.append(f"{len(self.failed)} skipped")
+        counts = ", ".join(parts) + f" ({counted(self.chunks_embedded, 'chunk')} embedded)"
         return f"{self.notice}\n{counts}" if self.notice else counts
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 chunk``, ``2 chunks``: a count with its noun (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ class Ingestor:
         if not sources:
             self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
             return
-        report.notice = (f"note: re-chunking {len(sources)} indexed document(s): the sentence rules changed "
+        report.notice = (f"note: re-chunking {counted(len(sources), 'indexed document')}: the sentence rules changed "
                          f"(index format {stored or '1'} -> {INDEX_FORMAT}); this happens once")
         max_bytes = int(self._settings.max_file_mb * 1_000_000)
         for source in sources:

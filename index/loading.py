@@ -276,6 +276,12 @@ def _first_line_title(text: str, suffix: str) -> str | None:
         heading = re.search(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", text, re.M)
         title = heading.group(1).strip() if heading else None
     title = title or title_candidate(text)
-    if title and len(title) > TITLE_CHARS:
-        title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:–—-") + "…"
-    return title
+    return shortened(title, TITLE_CHARS) if title else title
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut at a word boundary and ended with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:–—-") + "…"

@@ -7,7 +7,7 @@ import pytest
 from index.catalog import tokenize
 from index.chunking import chunk_document
 from index.errors import BackendError, InputError
-from index.ingest import IngestProgress
+from index.ingest import IngestProgress, IngestReport
 from index.loading import load_document
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_failed_files_are_reported_and_the_rest_indexed(embedded_stack, corpus, 
     assert sorted(report.added) == corpus_names
     assert set(report.failed) == {"empty.txt", "latin1.txt"}
     assert "empty.txt" in report.failed["empty.txt"] and "UTF-8" in report.failed["latin1.txt"]
-    assert report.summary() == f"3 added, 0 updated, 0 unchanged, 2 failed ({report.chunks_embedded} chunks embedded)"
+    assert report.summary() == f"3 added, 0 updated, 0 unchanged, 2 skipped ({report.chunks_embedded} chunks embedded)"
 
 
 def test_names_give_uploads_their_citation_id(embedded_stack, tmp_path, write):
@@ -274,7 +274,7 @@ def test_a_changed_index_format_rechunks_on_the_next_add(embedded_stack, tmp_pat
     calls = []
     report = embedded_stack.ingestor.run([tmp_path / "notes"], progress=calls.append)
     assert report.rechunked == ["saltmere.txt"] and report.skipped == ["saltmere.txt"]
-    assert report.notice.startswith("note: re-chunking 1 indexed document(s)")
+    assert report.notice.startswith("note: re-chunking 1 indexed document: ")
     assert report.summary().splitlines()[0] == report.notice
     assert calls[0].current == "re-chunking saltmere.txt" and calls[-1] == IngestProgress(1, 1, 1, 1, "")
     assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
@@ -392,3 +392,9 @@ def test_a_data_directory_written_before_document_ids_keeps_working(tmp_path, wr
         stack.assert_consistent()
     finally:
         stack.catalog.close()
+
+
+def test_the_summary_words_files_as_their_lines_do_and_counts_one_in_the_singular():
+    report = IngestReport(added=["a.txt"], failed={"empty.txt": "empty.txt: the file is empty"}, chunks_embedded=1)
+    assert report.summary() == "1 added, 0 updated, 0 unchanged, 1 skipped (1 chunk embedded)"
+    assert IngestReport(chunks_embedded=2).summary().endswith("(2 chunks embedded)")

@@ -193,7 +193,7 @@ def test_bad_files_and_questions_through_the_cli(seeded_dir, tmp_path, cli_facto
 
     result = cli("index", *map(str, paths))
     assert result.returncode == 1, "every file failed"
-    assert result.stdout.startswith("0 added, 0 updated, 0 unchanged, 7 failed")
+    assert result.stdout.startswith("0 added, 0 updated, 0 unchanged, 7 skipped")
     for path in paths:
         line = next((x for x in result.stderr.splitlines() if x.startswith(f"  skipped {path.name}: ")), None)
         assert line is not None, (path.name, result.stderr)
@@ -218,7 +218,7 @@ def test_cli_prints_a_hostile_file_name_escaped(tmp_path, cli_factory):
     (folder / "clear\x1b[2Jscreen.txt").write_text(GOOD, encoding="utf-8")
     (folder / "fine.txt").write_text(GOOD, encoding="utf-8")
     result = cli_factory(tmp_path / "data")("index", str(folder))
-    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
+    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 skipped")
     assert "\x1b" not in result.stderr and "clear\\x1b[2Jscreen.txt" in result.stderr
     assert "control characters" in result.stderr
 
