@@ -18,6 +18,7 @@ from evals.cases import Case, Dataset
 from evals.metrics import CitedQuote, Outcome, Span, pair_name
 from index.errors import RagError
 from index.ingest import IngestProgress
+from index.loading import file_locator, iter_files
 from rag import Assistant
 
 MODES = ("hybrid", "dense", "keyword")
@@ -112,7 +113,9 @@ def _ingest(dataset: Dataset, assistant: Assistant, quiet: bool) -> str:
     if report.failed:
         failed = "; ".join(report.failed.values())  # each message starts with its file's name
         raise EvalError(f"{dataset.name}: {len(report.failed)} corpus files failed to index ({failed})")
-    stale = [d.source for d in assistant.documents() if d.source not in dataset.sources]
+    # By location: a document indexed from where the corpus used to be would otherwise share its names.
+    wanted = {file_locator(path) for path in iter_files(list(dataset.corpus))}
+    stale = [d.locator for d in assistant.documents() if d.locator not in wanted]
     for source in stale:
         assistant.remove(source)
     return report.summary() + (f", {len(stale)} stale removed" if stale else "")

@@ -5,12 +5,15 @@ written here as ``pending`` before its vectors go to Chroma and flipped to ``rea
 in between leaves a marker that ``Ingestor`` repairs on the next run. Readers only see ``ready``
 documents. Every change to what readers see bumps ``generation`` (in the ``meta`` table, in the same
 transaction), so a process that caches anything about the index (Chroma's in-memory HNSW above all)
-learns from one read that another process changed it. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
+learns from one read that another process changed it. A document's id never changes; the name users see
+is computed from every document's ``locator`` when asked (``shown_names``), so it grows from ``notes.md``
+to ``teamA/notes.md`` when a second ``notes.md`` arrives. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
 the collection without being rebuilt or held in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Chunk, Document
+from index.errors import InputError
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -33,7 +37,9 @@ CREATE TABLE IF NOT EXISTS documents (
     text TEXT NOT NULL,
     chunks INTEGER NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'ready', 'deleting')),
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    name TEXT,
+    locator TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY,
@@ -60,6 +66,12 @@ END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# After ``_migrate``: a catalog written before documents had a name and locator has these columns only then.
+_NAME_INDEXES = """
+CREATE INDEX IF NOT EXISTS documents_name ON documents(name);
+CREATE INDEX IF NOT EXISTS documents_locator ON documents(locator);
+"""
+
 _BUMP = ("INSERT INTO meta VALUES ('generation', '1') "
          "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)")
 
@@ -69,6 +81,7 @@ class DocumentInfo:
     """What ``documents()`` lists: a document's metadata without its text."""
 
     source: str
+    """The name users see, as citations show it (see ``shown_names``)."""
     title: str
     language: str
     date: str | None
@@ -76,6 +89,10 @@ class DocumentInfo:
     chunks: int
     chars: int
     added_at: float
+    id: str
+    """The document's id in the index, which never changes."""
+    locator: str
+    """Where it came from: a file's absolute path, or ``uploads/SHA/NAME`` for an upload (what names it for sure)."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -95,6 +112,33 @@ class Catalog:
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
+            self._conn.executescript(_NAME_INDEXES)
+
+    def _migrate(self) -> None:
+        """Give documents indexed before names and ids were two things their name and locator.
+
+        Their id was their file name, and stays so (Chroma's vectors are filed under it); their locator is
+        the absolute path they were read from, so indexing that file again updates them, and another file
+        of the same name is another document.
+        """
+        from index.loading import file_locator
+
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(documents)")}
+        if "locator" in columns:
+            return
+        with self._transaction():
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(documents)")}
+            if "locator" in columns:  # another process migrated it meanwhile
+                return
+            self._conn.execute("ALTER TABLE documents ADD COLUMN name TEXT")
+            self._conn.execute("ALTER TABLE documents ADD COLUMN locator TEXT")
+            rows = self._conn.execute("SELECT source, path FROM documents").fetchall()
+            self._conn.executemany(
+                "UPDATE documents SET name = ?, locator = ? WHERE source = ?",
+                [(source, file_locator(path) if path and Path(path).name == source else source, source)
+                 for source, path in rows],
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -108,10 +152,12 @@ class Catalog:
             replaced = self._conn.execute("DELETE FROM documents WHERE source = ?", (document.source,)).rowcount
             generation = self._bump() if replaced else self._generation()
             self._conn.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                "INSERT INTO documents (source, title, language, date, sha256, path, text, chunks, state, added_at, "
+                "name, locator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
                     document.source, document.title, document.language, document.date, document.sha256,
-                    document.path, document.text, len(chunks), time.time(),
+                    document.path, document.text, len(chunks), time.time(), document.name,
+                    document.locator or document.source,
                 ),
             )
             self._conn.executemany(
@@ -157,10 +203,91 @@ class Catalog:
         """A ready document as it was indexed (its text and where it was read from)."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT source, text, title, language, sha256, date, path FROM documents "
+                "SELECT source, text, title, language, sha256, date, path, locator FROM documents "
                 "WHERE source = ? AND state = 'ready'", (source,)
             ).fetchone()
         return Document(*row) if row else None
+
+    def located(self, locator: str) -> str | None:
+        """The id of the document (in any state) that came from ``locator``, if any."""
+        with self._lock:
+            row = self._conn.execute("SELECT source FROM documents WHERE locator = ?", (locator,)).fetchone()
+        return row[0] if row else None
+
+    def with_text(self, name: str, sha256: str) -> str | None:
+        """The id of a ready document with this file name and text (hash), if any."""
+        with self._lock:
+            row = self._conn.execute("SELECT source FROM documents WHERE name = ? AND sha256 = ? AND state = 'ready' "
+                                     "ORDER BY added_at LIMIT 1", (name, sha256)).fetchone()
+        return row[0] if row else None
+
+    def new_id(self, name: str, locator: str) -> str:
+        """An id no document has: the file name while it is free, else the name and a hash of the locator."""
+        digest = hashlib.sha256(locator.encode("utf-8")).hexdigest()
+        candidates = [name] + [f"{name}#{digest[:n]}" for n in range(8, len(digest) + 1, 4)]
+        with self._lock:
+            for candidate in candidates:
+                if not self._conn.execute("SELECT 1 FROM documents WHERE source = ?", (candidate,)).fetchone():
+                    return candidate
+        raise AssertionError(f"{name}: every id taken")  # 15 ids, 14 of them hashes: never in practice
+
+    def shown_names(self, sources: list[str] | set[str]) -> dict[str, str]:
+        """The names users see for the given ids: each the shortest end of its locator that no other ready
+        document's locator ends with (``notes.md``, or ``teamA/notes.md`` when there is a ``teamB/notes.md``)."""
+        unique = sorted(set(sources))
+        if not unique:
+            return {}
+        with self._lock:
+            names = [r[0] for r in self._conn.execute(
+                f"SELECT DISTINCT name FROM documents WHERE source IN ({','.join('?' * len(unique))})", unique)]
+        shown = self._named(names)
+        return {source: shown[source][0] for source in unique if source in shown}
+
+    def resolve(self, ref: str) -> str | None:
+        """The id of the document ``ref`` names: its locator or the path it was indexed from, the name users
+        see (or enough of its path's end to tell it from the others of that name), or its id; None if none.
+        A locator always names one document; an id that is also a file name two documents have does not.
+
+        Raises ``InputError`` listing the candidates when ``ref`` fits several documents.
+        """
+        parts = [p for p in re.split(r"[\\/]", ref.strip()) if p not in ("", ".")]
+        if not parts:
+            return None
+        if len(parts) > 1 or ref.startswith("~"):
+            from index.loading import file_locator
+
+            source = self.located(ref) or self.located(file_locator(ref))
+            if source is not None:
+                return source
+        named = self._named([parts[-1]])
+        exact = [source for source, (shown, _) in named.items() if shown == ref]
+        if exact:
+            return exact[0]
+        fits = [source for source, (_, locator) in named.items()
+                if [p for p in locator.split("/") if p][-len(parts):] == parts]
+        if len(fits) > 1:
+            listed = ", ".join(sorted(named[s][0] for s in fits))
+            raise InputError(f"{ref}: {len(fits)} indexed documents have this name ({listed}); "
+                             "give one of these names, or the path the file was indexed from")
+        if fits:
+            return fits[0]
+        with self._lock:
+            row = self._conn.execute("SELECT source FROM documents WHERE source = ?", (ref,)).fetchone()
+        return row[0] if row else None
+
+    def _named(self, names: list[str]) -> dict[str, tuple[str, str]]:
+        """``id -> (shown name, locator)`` of every ready document with one of these file names."""
+        if not names:
+            return {}
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT source, name, locator FROM documents WHERE state = 'ready' "
+                f"AND name IN ({','.join('?' * len(names))})", names).fetchall()
+        groups: dict[str, dict[str, str]] = {}
+        for source, name, locator in rows:
+            groups.setdefault(name, {})[source] = locator
+        return {source: (shown, groups[name][source]) for name, group in groups.items()
+                for source, shown in shortest_unique_ends(group).items()}
 
     def state_of(self, source: str) -> tuple[str, str] | None:
         """``(state, sha256)`` of a document, or None when it is not in the catalog."""
@@ -174,12 +301,18 @@ class Catalog:
             return self._conn.execute("SELECT source, state FROM documents WHERE state != 'ready'").fetchall()
 
     def documents(self) -> list[DocumentInfo]:
+        """Every ready document, by the name users see."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT source, title, language, date, sha256, chunks, length(text), added_at "
-                "FROM documents WHERE state = 'ready' ORDER BY source"
+                "SELECT source, title, language, date, sha256, chunks, length(text), added_at, name, locator "
+                "FROM documents WHERE state = 'ready'"
             ).fetchall()
-        return [DocumentInfo(*row) for row in rows]
+        groups: dict[str, dict[str, str]] = {}
+        for row in rows:
+            groups.setdefault(row[8], {})[row[0]] = row[9]
+        shown = {source: name for group in groups.values() for source, name in shortest_unique_ends(group).items()}
+        return sorted((DocumentInfo(shown[row[0]], *row[1:8], row[0], row[9]) for row in rows),
+                      key=lambda d: d.source)
 
     def document_text(self, source: str) -> str | None:
         with self._lock:
@@ -188,17 +321,18 @@ class Catalog:
             ).fetchone()
         return row[0] if row else None
 
-    def titles(self, sources: list[str]) -> dict[str, str]:
-        """Titles of the given ready documents, by source."""
-        unique = sorted(set(sources))
-        if not unique:
+    def titles(self, shown: list[str]) -> dict[str, str]:
+        """Titles of the given ready documents, by the names users see (``Passage.source``)."""
+        wanted = set(shown)
+        ids = {source: name for source, (name, _) in self._named(sorted({n.rsplit("/", 1)[-1] for n in wanted})).items()
+               if name in wanted}
+        if not ids:
             return {}
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT source, title FROM documents WHERE state = 'ready' AND source IN ({','.join('?' * len(unique))})",
-                unique,
+                f"SELECT source, title FROM documents WHERE source IN ({','.join('?' * len(ids))})", list(ids)
             ).fetchall()
-        return dict(rows)
+        return {ids[source]: title for source, title in rows}
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         """The ready chunks among ``ids``, keyed by id (ids of removed documents are left out)."""
@@ -261,6 +395,19 @@ class Catalog:
 
     def _bump(self) -> int:
         return self._conn.execute(_BUMP).fetchone()[0]
+
+
+def shortest_unique_ends(locators: dict[str, str]) -> dict[str, str]:
+    """``id -> shown name`` for documents of one file name, given ``id -> locator``: the fewest last parts
+    of each locator that no other locator ends with; the id where none do (two locators, one the end of
+    the other: a document indexed before locators were kept, without a path)."""
+    split = {source: [p for p in locator.split("/") if p] for source, locator in locators.items()}
+    shown = {}
+    for source, parts in split.items():
+        others = [other for s, other in split.items() if s != source]
+        shown[source] = next(("/".join(parts[-k:]) for k in range(1, len(parts) + 1)
+                              if all(other[-k:] != parts[-k:] for other in others)), source)
+    return shown
 
 
 class _Transaction:

@@ -19,6 +19,7 @@ Readers never wait for writers.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -39,7 +40,7 @@ from index.store import VectorStore
 
 @dataclass
 class IngestReport:
-    """What one ``add`` call did, per file name."""
+    """What one ``add`` call did, per document by the name users see (``failed``: by file name)."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -55,11 +56,18 @@ class IngestReport:
         return bool(self.added or self.updated)
 
     def summary(self) -> str:
+        """One line of counts; files that could not be indexed are "skipped", as their own lines say
+        (``  skipped NAME: why``), and unchanged ones "unchanged"."""
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.skipped)} unchanged"]
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
-        counts = ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+            parts.append(f"{len(self.failed)} skipped")
+        counts = ", ".join(parts) + f" ({counted(self.chunks_embedded, 'chunk')} embedded)"
         return f"{self.notice}\n{counts}" if self.notice else counts
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 chunk``, ``2 chunks``: a count with its noun (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,10 @@ class Ingestor:
 
     def run(self, paths: list[str | Path], progress: Progress | None = None, names: list[str] | None = None,
             waiting: Waiting | None = None) -> IngestReport:
-        """Index files and folders; ``names`` gives citation ids for single files (uploads keep their name)."""
+        """Index files and folders; ``names`` are the file names of uploads (``paths`` their temporary copies).
+
+        A file is one document, found again by its path: indexing it again updates it, and another file
+        of the same name is another document. An upload is found again by its name and text."""
         with self._writer(waiting) as outermost:
             if outermost:  # else this thread's own run, which holds the lock, has staged the unfinished rows
                 self._repair()
@@ -108,7 +119,6 @@ class Ingestor:
         if names is not None and len(names) != len(files):
             raise InputError("names must match paths one to one")
         max_bytes = int(self._settings.max_file_mb * 1_000_000)
-        seen: dict[str, Path] = {}
         staged: list[tuple[Document, list[Chunk]]] = []
         # Counted up front (reading is ~100x faster than embedding) so that the bar's rate and ETA are the
         # embedding's; only asked for when someone watches.
@@ -117,30 +127,27 @@ class Ingestor:
         self._upgrade(report, staged, tracker)
         # Whatever is still staged when a run is cut off stays pending for the next run's repair.
         for done, path in enumerate(files):
-            source = names[done] if names is not None else path.name
-            tracker.reading(done, _printable(source))
+            name = names[done] if names is not None else path.name
+            tracker.reading(done, _printable(name))
             try:
-                document = load_document(path, max_bytes=max_bytes, source=source)
-                source = document.source
+                document = self._identified(load_document(path, max_bytes=max_bytes,
+                                                          source=names[done] if names is not None else None),
+                                            upload=names is not None)
             except InputError as exc:
-                report.failed[_printable(source)] = str(exc)
+                report.failed[_failure_key(report, name, path)] = str(exc)
                 continue
+            source = document.source
             previous = self._catalog.state_of(source)
             # Staged earlier in this run: pending until its batch is written.
             unchanged = previous == ("ready", document.sha256) or (
                 previous == ("pending", document.sha256) and any(d.source == source for d, _ in staged))
-            if source in seen and not unchanged:
-                where = "" if names is not None else f" ({seen[source]}, not {path})"
-                report.failed[source] = (f"{source}: a different file with this name was already indexed "
-                                         f"in this run{where}; file names are citation ids: rename one of them")
-                continue
-            seen.setdefault(source, path)
             if unchanged:
                 report.skipped.append(source)
                 continue
             chunks = chunk_document(document, self._settings.chunk_chars)
             if not chunks:
-                report.failed[source] = f"{source}: no sentences found; add some text with words, or leave the file out"
+                report.failed[_failure_key(report, name, path)] = (
+                    f"{document.name}: no sentences found; add some text with words, or leave the file out")
                 continue
             self._stage(document, chunks, replaces=previous is not None)
             staged.append((document, chunks))
@@ -152,7 +159,20 @@ class Ingestor:
         tracker.reading(len(files), tracker.current)
         self._write(staged, tracker.embedded)
         tracker.reading(len(files), "")
+        # The names users see, once every document of the run is in: a second notes.md changes the first's.
+        shown = self._catalog.shown_names(report.added + report.updated + report.skipped + report.rechunked)
+        for names_ in (report.added, report.updated, report.skipped, report.rechunked):
+            names_[:] = [_printable(shown.get(source, source)) for source in names_]
         return report
+
+    def _identified(self, document: Document, upload: bool) -> Document:
+        """The document under its id: that of the document already indexed from its locator (for an upload,
+        or with its name and text: the file uploaded again), else a new one."""
+        source = self._catalog.located(document.locator)
+        if source is None and upload:
+            source = self._catalog.with_text(document.name, document.sha256)
+        source = source or self._catalog.new_id(document.name, document.locator)
+        return dataclasses.replace(document, source=source)
 
     def _upgrade(self, report: IngestReport, staged: list[tuple[Document, list[Chunk]]], tracker: _Tracker) -> None:
         """Re-chunk (and re-embed) every document indexed under other chunking rules than ``INDEX_FORMAT``;
@@ -169,7 +189,7 @@ class Ingestor:
         if not sources:
             self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
             return
-        report.notice = (f"note: re-chunking {len(sources)} indexed document(s): the sentence rules changed "
+        report.notice = (f"note: re-chunking {counted(len(sources), 'indexed document')}: the sentence rules changed "
                          f"(index format {stored or '1'} -> {INDEX_FORMAT}); this happens once")
         max_bytes = int(self._settings.max_file_mb * 1_000_000)
         for source in sources:
@@ -179,7 +199,8 @@ class Ingestor:
                 continue
             if document.path and Path(document.path).is_file():
                 try:
-                    document = load_document(document.path, max_bytes=max_bytes, source=source)
+                    loaded = load_document(document.path, max_bytes=max_bytes, source=document.name)
+                    document = dataclasses.replace(loaded, source=document.source, locator=document.locator)
                 except InputError:
                     pass  # the file changed into something unreadable: keep the text indexed before
             chunks = chunk_document(document, self._settings.chunk_chars)
@@ -195,10 +216,13 @@ class Ingestor:
         self._write(staged, tracker.embedded)
         self._catalog.set_meta(FORMAT_KEY, INDEX_FORMAT)
 
-    def remove(self, source: str, waiting: Waiting | None = None) -> bool:
-        """Delete a document from Chroma and the catalog; False when it was not indexed."""
+    def remove(self, ref: str, waiting: Waiting | None = None) -> bool:
+        """Delete a document from Chroma and the catalog; False when it was not indexed. ``ref`` is the
+        path it was indexed from, the name users see or its id (``Catalog.resolve``: an ambiguous name is an
+        ``InputError`` listing the candidates)."""
         with self._writer(waiting):
-            if self._catalog.state_of(source) is None:
+            source = self._catalog.resolve(ref)
+            if source is None:
                 return False
             self._catalog.set_state(source, "deleting")
             self._store.delete_source(source)
@@ -256,7 +280,10 @@ class Ingestor:
                 document = load_document(path, max_bytes=max_bytes, source=names[i] if names is not None else None)
             except InputError:
                 continue
-            if self._catalog.state_of(document.source) != ("ready", document.sha256):
+            source = self._catalog.located(document.locator)
+            if source is None and names is not None:
+                source = self._catalog.with_text(document.name, document.sha256)
+            if source is None or self._catalog.state_of(source) != ("ready", document.sha256):
                 total += len(chunk_document(document, self._settings.chunk_chars))
         return total
 
@@ -312,6 +339,11 @@ class _Tracker:
 
 def _say_waiting(pid: int | None) -> None:
     print(f"waiting for another indexing process{f' (pid {pid})' if pid else ''}", file=sys.stderr, flush=True)
+
+
+def _failure_key(report: IngestReport, name: str, path: Path) -> str:
+    """The file's name, or its path when another file of that name failed already."""
+    return _printable(name if name not in report.failed else str(path))
 
 
 def _printable(name: str) -> str:

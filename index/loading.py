@@ -7,6 +7,7 @@ Paths may be files or folders (walked recursively, hidden files skipped). Every 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,8 +61,14 @@ def source_name(name: str) -> str:
 
 
 def load_document(path: str | Path, *, max_bytes: int, source: str | None = None) -> Document:
-    """Read one file into a ``Document``; ``source`` overrides the citation id (default: file name)."""
+    """Read one file into a ``Document`` whose id is its file name until the ``Ingestor`` gives it one.
+
+    A file is located by its absolute path; ``source`` names an upload (the user's file name, where ``path``
+    is a temporary copy), which is located by its name and text, so a second upload of another
+    ``notes.md`` is another document and the same file uploaded again is the same one.
+    """
     path = Path(path)
+    upload = bool(source)
     source = source_name(source or path.name)
     # The type is the user's file name's: an upload may sit in a temporary file with another suffix.
     suffix = Path(source).suffix.lower()
@@ -89,15 +96,28 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     if not text.strip():
         raise InputError(f"{source}: no text found in the file; check that it is the document you meant")
     title = title or _first_line_title(text, suffix) or source
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Document(
         source=source,
         text=text,
         title=title,
         language=detect_language(text),
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=sha256,
         date=find_date(text),
         path=str(path),
+        locator=f"{UPLOADS}/{sha256[:12]}/{source}" if upload else file_locator(path),
     )
+
+
+UPLOADS = "uploads"
+"""First part of an upload's locator (a file's is an absolute path, so the two cannot meet)."""
+
+
+def file_locator(path: str | Path) -> str:
+    """A file's absolute path, its folder's links resolved but not the file's own: a link to a file elsewhere
+    keeps its name, and ``a/b/../notes.md`` is ``a/notes.md``."""
+    path = Path(path).expanduser()
+    return (Path(os.path.realpath(path.parent)) / path.name).as_posix()
 
 
 def find_date(text: str) -> str | None:
@@ -260,6 +280,12 @@ def _first_line_title(text: str, suffix: str) -> str | None:
         heading = re.search(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", text, re.M)
         title = heading.group(1).strip() if heading else None
     title = title or title_candidate(text)
-    if title and len(title) > TITLE_CHARS:
-        title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:–—-") + "…"
-    return title
+    return shortened(title, TITLE_CHARS) if title else title
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut at a word boundary and ended with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:–—-") + "…"

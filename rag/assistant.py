@@ -56,15 +56,19 @@ class Assistant:
             paths = [paths]
         return self._ingestor.run(list(paths), progress=progress, names=names, waiting=waiting)
 
-    def remove(self, source: str, waiting: Waiting | None = None) -> bool:
-        """Delete a document (by file name) from every index; False if it was not there."""
-        return self._ingestor.remove(source, waiting=waiting)
+    def remove(self, ref: str, waiting: Waiting | None = None) -> bool:
+        """Delete a document from every index; False if it was not there. ``ref`` is the path it was indexed
+        from, its name as citations show it, or its id; a name several documents have is an ``InputError``
+        listing them."""
+        return self._ingestor.remove(ref, waiting=waiting)
 
     def documents(self) -> list[DocumentInfo]:
         return self._catalog.documents()
 
-    def document_text(self, source: str) -> str | None:
-        return self._catalog.document_text(source)
+    def document_text(self, ref: str) -> str | None:
+        """The text of a document (named as ``remove`` takes it), or None when it is not indexed."""
+        source = self._catalog.resolve(ref)
+        return self._catalog.document_text(source) if source is not None else None
 
     # -- questions ----------------------------------------------------------------------------
     def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,

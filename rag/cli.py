@@ -6,17 +6,19 @@ instant and a user-caused error prints one line instead of a traceback.
 Exit status, the same for every command (and for ``python -m evals`` and ``python -m ui``):
 0 done; 1 done in part (``rag index``: some files could not be indexed; ``python -m evals --gate``: a metric
 below its floor); 2 nothing done: a usage error or a problem the one-line message names; 3 a bug (traceback
-printed); 130 interrupted.
+printed); 130 interrupted; 141 the reader of the output went away (``rag ask ... | head -2``), as for other
+command-line tools killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USER_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_PARTIAL, EXIT_USER_ERROR, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 0, 1, 2, 3, 130, 141
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,13 +33,19 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(command: Callable[[], int]) -> int:
     """Run a command's body with the exit status above: a ``RagError``, an invalid ``RAG_*`` setting or a path
     the system refuses (permissions, a file where a folder should be) is one ``error:`` line and 2, Ctrl-C 130,
-    anything else a bug: its traceback and 3."""
+    a closed stdout 141 without a word, anything else a bug: its traceback and 3."""
     from pydantic import ValidationError
 
     from index.errors import RagError
 
     try:
-        return command()
+        status = command()
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would be reported as an ignored exception
+        return status
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull, so that flushing it again at exit cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -105,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(handler=_docs)
 
-    remove = add_command("remove", help="remove a document (by file name) from the index")
+    remove = add_command("remove", help="remove a document (by its path, its name as `rag docs` lists it, or its id)")
     remove.add_argument("source")
     remove.set_defaults(handler=_remove)
 
@@ -209,13 +217,14 @@ def _shown(quote: str) -> str:
 
 def _chat(args) -> int:
     from index.errors import InputError
+    from index.ingest import counted
 
     assistant = _assistant(args)
     if args.paths:
         report = add_with_progress(assistant, args.paths)
         print(report.summary())
         print_failures(report)
-    print(f"{assistant.status()['documents']} documents indexed. Ask a question (empty line or Ctrl-D to quit).")
+    print(f"{counted(assistant.status()['documents'], 'document')} indexed. Ask a question (empty line or Ctrl-D to quit).")
     history: list[str] = []
     while True:
         try:
@@ -234,6 +243,9 @@ def _chat(args) -> int:
 
 
 def _docs(args) -> int:
+    from index.ingest import counted
+    from index.loading import shortened
+
     docs = _assistant(args).documents()
     if args.json:
         from dataclasses import asdict
@@ -243,7 +255,7 @@ def _docs(args) -> int:
     if not docs:
         print("no documents indexed; add some with: rag index PATH")
     for d in docs:
-        print(f"{d.source}\t{d.language}\t{d.chunks} chunks\t{d.date or '-'}\t{d.title[:60]}")
+        print(f"{d.source}\t{d.language}\t{counted(d.chunks, 'chunk')}\t{d.date or '-'}\t{shortened(d.title, 60)}")
     return EXIT_OK
 
 
@@ -251,7 +263,7 @@ def _remove(args) -> int:
     from index.errors import InputError
 
     if not _assistant(args).remove(args.source):
-        raise InputError(f"{args.source}: not indexed, so nothing was removed; `rag docs` lists the file names")
+        raise InputError(f"{args.source}: not indexed, so nothing was removed; `rag docs` lists the documents' names")
     print(f"removed {args.source}")
     return EXIT_OK
 

@@ -11,6 +11,7 @@ mass that the chunk contains (relative to other candidates in the same language)
 shares only a name or a number with the corpus has little mass to cover with, so its keywords nudge
 the dense ranking instead of replacing it.
 The weights were fitted on XQuAD (``python -m evals.calibrate``).
+A passage names its document as users see it (``Catalog.shown_names``), not by its id.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Retriever:
         if mode == "keyword":
             hits = self._catalog.keyword_search(list(query.retrieval_tokens), k)
             chunks = self._catalog.chunks([i for i, _ in hits])
-            return [self._passage(chunks[i], s, keyword=s) for i, s in hits if i in chunks]
+            shown = self._catalog.shown_names({c.source for c in chunks.values()})
+            return [self._passage(chunks[i], shown, s, keyword=s) for i, s in hits if i in chunks]
 
         # Candidates: the nearest chunk vectors and the best keyword matches. A second nearest-neighbour
         # search over sentence vectors found nothing more on XQuAD (hybrid MRR 0.916 either way) for 1 ms.
@@ -64,7 +66,8 @@ class Retriever:
             fused = score + self._settings.keyword_weight * relative[chunk_id]
             scored.append((fused, chunks[chunk_id], score, coverage[chunk_id]))
         scored.sort(key=lambda item: -item[0])
-        return [self._passage(c, s, dense=d, keyword=cov if scorer else None) for s, c, d, cov in scored[:k]]
+        shown = self._catalog.shown_names({c.source for _, c, _, _ in scored[:k]})
+        return [self._passage(c, shown, s, dense=d, keyword=cov if scorer else None) for s, c, d, cov in scored[:k]]
 
     def _dense_scores(self, vector: np.ndarray, chunks: list[Chunk]) -> dict[str, float]:
         """Blend of chunk cosine and best-sentence cosine for each candidate chunk found in the store."""
@@ -80,8 +83,10 @@ class Retriever:
         return {i: float((1 - b) * c + b * s) for i, c, s in zip(ids, chunk_cos, best)}
 
     @staticmethod
-    def _passage(chunk, score: float, dense: float | None = None, keyword: float | None = None) -> Passage:
+    def _passage(chunk, shown: dict[str, str], score: float, dense: float | None = None,
+                 keyword: float | None = None) -> Passage:
+        """A passage citing its document by the name users see (``shown``: id -> name)."""
         return Passage(
-            chunk_id=chunk.id, source=chunk.source, start=chunk.start, end=chunk.end, text=chunk.text,
+            chunk_id=chunk.id, source=shown.get(chunk.source, chunk.source), start=chunk.start, end=chunk.end, text=chunk.text,
             language=chunk.language, score=float(score), dense=dense, keyword=keyword,
         )

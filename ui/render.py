@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 
 from index.catalog import DocumentInfo
-from index.ingest import IngestReport
+from index.ingest import IngestReport, counted
 from rag.values import CLOSEST_LABEL, Answer, Citation
 
 CONTEXT_CHARS = 300
@@ -175,7 +175,7 @@ def ingest_markdown(report: IngestReport) -> str:
         if names:
             lines.append(f"{label}: " + ", ".join(_code(name) for name in names))
     if report.chunks_embedded:
-        lines.append(f"({report.chunks_embedded} chunks embedded)")
+        lines.append(f"({counted(report.chunks_embedded, 'chunk')} embedded)")
     return "\n\n".join(lines)
 
 
@@ -183,7 +183,7 @@ def status_html(status: Mapping[str, object]) -> str:
     """The settings panel's summary of ``Assistant.status()``: answer mode, embedder, store, counts."""
     rows = [("Answer mode", status["mode"]), ("Embedder", status["embedder"]),
             ("Vector store", status["vector_store"]),
-            ("Indexed", f"{status['documents']} documents, {status['chunks']} chunks")]
+            ("Indexed", f"{counted(status['documents'], 'document')}, {counted(status['chunks'], 'chunk')}")]
     return "<br>".join(f"<b>{label}:</b> {html.escape(str(value))}" for label, value in rows)
 
 

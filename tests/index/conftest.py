@@ -52,7 +52,7 @@ class Stack:
     def assert_consistent(self) -> None:
         """Chroma holds vectors for exactly the catalog's ready chunks, and every vector's text is the
         document text at the offsets it records."""
-        ready = {d.source: self.catalog.document_text(d.source) for d in self.catalog.documents()}
+        ready = {d.id: self.catalog.document_text(d.id) for d in self.catalog.documents()}
         chunk_ids = {i for source in ready for i in self.catalog.chunk_ids(source)}
         seen = set()
         for item_id, (text, meta) in self.chroma_items().items():

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from index.catalog import Catalog, tokenize
+from index.catalog import Catalog, shortest_unique_ends, tokenize
 from index.chunking import chunk_document
 from index.documents import Document
 
@@ -147,3 +147,38 @@ def test_generation_counts_changes_readers_can_see(tmp_path, catalog):
     other = Catalog(tmp_path / "sub" / "catalog.sqlite3")
     assert other.generation() == 4
     other.close()
+
+
+def test_shown_names_are_the_shortest_ends_no_other_locator_has():
+    assert shortest_unique_ends({"a": "/home/u/notes.md"}) == {"a": "notes.md"}
+    assert shortest_unique_ends({"a": "/x/teamA/notes.md", "b": "/x/teamB/notes.md"}) == {
+        "a": "teamA/notes.md", "b": "teamB/notes.md"}
+    assert shortest_unique_ends({"a": "/x/2023/q1/notes.md", "b": "/y/2024/q1/notes.md"}) == {
+        "a": "2023/q1/notes.md", "b": "2024/q1/notes.md"}
+    # A document kept from before locators, without a path: its id (its file name) is its shown name.
+    assert shortest_unique_ends({"notes.md": "notes.md", "notes.md#1": "/x/notes.md"}) == {
+        "notes.md": "notes.md", "notes.md#1": "x/notes.md"}
+
+
+def test_an_old_catalog_gets_names_and_locators_on_open(tmp_path):
+    import sqlite3
+
+    from tests.legacy_index import SCHEMA
+
+    path = tmp_path / "catalog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA)
+    (tmp_path / "docs").mkdir()
+    conn.executemany("INSERT INTO documents VALUES (?, 't', 'en', NULL, 's', ?, 'Text.', 1, 'ready', 0)",
+                     [("a.txt", str(tmp_path / "docs" / ".." / "docs" / "a.txt")), ("b.txt", None)])
+    conn.commit()
+    conn.close()
+    catalog = Catalog(path)
+    try:
+        assert [(d.source, d.id, d.locator) for d in catalog.documents()] == [
+            ("a.txt", "a.txt", (tmp_path / "docs" / "a.txt").as_posix()), ("b.txt", "b.txt", "b.txt")]
+        assert catalog.located((tmp_path / "docs" / "a.txt").as_posix()) == "a.txt"
+        assert catalog.resolve(str(tmp_path / "docs" / "a.txt")) == "a.txt"
+    finally:
+        catalog.close()
+    Catalog(path).close()  # opening a migrated catalog again changes nothing

@@ -7,7 +7,7 @@ import pytest
 from index.catalog import tokenize
 from index.chunking import chunk_document
 from index.errors import BackendError, InputError
-from index.ingest import IngestProgress
+from index.ingest import IngestProgress, IngestReport
 from index.loading import load_document
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_failed_files_are_reported_and_the_rest_indexed(embedded_stack, corpus, 
     assert sorted(report.added) == corpus_names
     assert set(report.failed) == {"empty.txt", "latin1.txt"}
     assert "empty.txt" in report.failed["empty.txt"] and "UTF-8" in report.failed["latin1.txt"]
-    assert report.summary() == f"3 added, 0 updated, 0 unchanged, 2 failed ({report.chunks_embedded} chunks embedded)"
+    assert report.summary() == f"3 added, 0 updated, 0 unchanged, 2 skipped ({report.chunks_embedded} chunks embedded)"
 
 
 def test_names_give_uploads_their_citation_id(embedded_stack, tmp_path, write):
@@ -274,7 +274,7 @@ def test_a_changed_index_format_rechunks_on_the_next_add(embedded_stack, tmp_pat
     calls = []
     report = embedded_stack.ingestor.run([tmp_path / "notes"], progress=calls.append)
     assert report.rechunked == ["saltmere.txt"] and report.skipped == ["saltmere.txt"]
-    assert report.notice.startswith("note: re-chunking 1 indexed document(s)")
+    assert report.notice.startswith("note: re-chunking 1 indexed document: ")
     assert report.summary().splitlines()[0] == report.notice
     assert calls[0].current == "re-chunking saltmere.txt" and calls[-1] == IngestProgress(1, 1, 1, 1, "")
     assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
@@ -293,3 +293,108 @@ def test_a_fresh_index_records_its_format(embedded_stack, corpus):
     report = embedded_stack.ingestor.run([corpus])
     assert report.notice is None and report.rechunked == []
     assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
+
+
+def test_two_files_with_one_name_are_two_documents(embedded_stack, tmp_path, write):
+    stack = embedded_stack
+    a = write(tmp_path / "teamA" / "notes.md", "The team lead of team A is Minh. Its mascot is a quokka.")
+    b = write(tmp_path / "teamB" / "notes.md", "The team lead of team B is Lan. Its mascot is a wombat.")
+    assert stack.ingestor.run([tmp_path / "teamA"]).added == ["notes.md"]
+    assert [d.source for d in stack.catalog.documents()] == ["notes.md"]
+
+    report = stack.ingestor.run([tmp_path / "teamB"])
+    assert report.added == ["teamB/notes.md"] and not report.updated
+    documents = stack.catalog.documents()
+    assert [d.source for d in documents] == ["teamA/notes.md", "teamB/notes.md"]
+    assert [d.locator for d in documents] == [a.as_posix(), b.as_posix()]
+    assert documents[0].id == "notes.md" and documents[1].id.startswith("notes.md#")
+    for word in ("quokka", "wombat"):
+        assert len(stack.catalog.keyword_search([word], 10)) == 1
+    stack.assert_consistent()
+
+    # The same paths again: nothing changes; an edit updates its own document only.
+    again = stack.ingestor.run([tmp_path])
+    assert sorted(again.skipped) == ["teamA/notes.md", "teamB/notes.md"] and again.chunks_embedded == 0
+    write(a, "The team lead of team A is now Hoa.")
+    edited = stack.ingestor.run([tmp_path])
+    assert edited.updated == ["teamA/notes.md"] and edited.skipped == ["teamB/notes.md"]
+    assert stack.catalog.document_text(documents[1].id) == b.read_text(encoding="utf-8")
+
+    # Removed by the path it was indexed from, the other is plain notes.md again.
+    assert stack.ingestor.remove(str(b)) is True
+    assert [(d.source, d.id) for d in stack.catalog.documents()] == [("notes.md", "notes.md")]
+    stack.assert_consistent()
+
+
+def test_one_run_over_two_folders_adds_both_files_of_one_name(embedded_stack, tmp_path, write):
+    for team in ("2023", "2024"):
+        write(tmp_path / "reports" / team / "q1.txt", f"The revenue in {team} grew. It was a good year.")
+    report = embedded_stack.ingestor.run([tmp_path / "reports"])
+    assert sorted(report.added) == ["2023/q1.txt", "2024/q1.txt"] and not report.failed
+
+
+def test_remove_takes_a_path_a_shown_name_or_an_id_and_refuses_an_ambiguous_name(embedded_stack, tmp_path, write):
+    stack = embedded_stack
+    for team in ("teamA", "teamB"):
+        write(tmp_path / team / "notes.md", f"Notes of {team}. They are short.")
+    write(tmp_path / "teamA" / "plan.md", "The plan of team A. It is shorter.")
+    stack.ingestor.run([tmp_path])
+    with pytest.raises(InputError, match=r"notes\.md: 2 indexed documents .*teamA/notes\.md, teamB/notes\.md"):
+        stack.ingestor.remove("notes.md")
+    assert len(stack.catalog.documents()) == 3
+    b_id = next(d.id for d in stack.catalog.documents() if d.source == "teamB/notes.md")
+    assert stack.ingestor.remove("teamA/notes.md") is True
+    assert stack.ingestor.remove(b_id) is True
+    assert stack.ingestor.remove("plan.md") is True
+    assert stack.ingestor.remove("plan.md") is False
+    assert stack.catalog.documents() == []
+    stack.assert_consistent()
+
+
+def test_a_second_upload_of_another_file_with_the_same_name_is_added(embedded_stack, tmp_path, write):
+    stack = embedded_stack
+    first = write(tmp_path / "tmp1" / "upload.txt", "The first notes. They mention a quokka.")
+    second = write(tmp_path / "tmp2" / "upload.txt", "Other notes. They mention a wombat.")
+    assert stack.ingestor.run([first], names=["notes.md"]).added == ["notes.md"]
+    assert stack.ingestor.run([first], names=["notes.md"]).skipped == ["notes.md"]
+    report = stack.ingestor.run([second], names=["notes.md"])
+    assert len(report.added) == 1 and report.added[0].endswith("/notes.md") and not report.updated
+    assert [d.title for d in stack.catalog.documents()] != [] and len(stack.catalog.documents()) == 2
+    for word in ("quokka", "wombat"):
+        assert len(stack.catalog.keyword_search([word], 10)) == 1
+    stack.assert_consistent()
+
+
+def test_a_data_directory_written_before_document_ids_keeps_working(tmp_path, write):
+    from index.settings import IndexSettings
+    from tests.index.conftest import make_stack
+    from tests.legacy_index import write_legacy_data_dir
+
+    notes = write(tmp_path / "teamA" / "notes.md", "The team lead of team A is Minh. Its mascot is a quokka.")
+    other = write(tmp_path / "teamA" / "other.txt", "Another file. It speaks of axolotls.")
+    data_dir = tmp_path / "data"
+    write_legacy_data_dir(IndexSettings(data_dir=data_dir, chunk_chars=120), [notes, other])
+    stack = make_stack(data_dir)
+    try:
+        assert [(d.source, d.id) for d in stack.catalog.documents()] == [("notes.md", "notes.md"),
+                                                                          ("other.txt", "other.txt")]
+        stack.assert_consistent()
+        # The same files again are the same documents; another notes.md is another document.
+        assert sorted(stack.ingestor.run([tmp_path / "teamA"]).skipped) == ["notes.md", "other.txt"]
+        write(tmp_path / "teamB" / "notes.md", "The team lead of team B is Lan.")
+        assert stack.ingestor.run([tmp_path / "teamB"]).added == ["teamB/notes.md"]
+        assert [d.source for d in stack.catalog.documents()] == ["other.txt", "teamA/notes.md", "teamB/notes.md"]
+        write(notes, "The team lead of team A is now Hoa.")
+        assert stack.ingestor.run([notes]).updated == ["teamA/notes.md"]
+        assert stack.catalog.document_text("notes.md") == notes.read_text(encoding="utf-8")
+        assert stack.ingestor.remove(str(notes)) is True
+        assert [d.source for d in stack.catalog.documents()] == ["notes.md", "other.txt"]
+        stack.assert_consistent()
+    finally:
+        stack.catalog.close()
+
+
+def test_the_summary_words_files_as_their_lines_do_and_counts_one_in_the_singular():
+    report = IngestReport(added=["a.txt"], failed={"empty.txt": "empty.txt: the file is empty"}, chunks_embedded=1)
+    assert report.summary() == "1 added, 0 updated, 0 unchanged, 1 skipped (1 chunk embedded)"
+    assert IngestReport(chunks_embedded=2).summary().endswith("(2 chunks embedded)")

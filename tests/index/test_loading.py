@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import InputError, UnsupportedFileError
-from index.loading import find_date, iter_files, load_document
+from index.loading import find_date, iter_files, load_document, shortened
 from tests.pdf import make_pdf
 
 MB = 1_000_000
@@ -270,3 +270,10 @@ def test_titles_skip_captions_and_metadata_and_cut_at_a_word(tmp_path, name, tex
     doc = load(write(tmp_path / name, text))
     assert doc.title == title
     assert len(doc.title) <= 80
+
+
+def test_shortened_text_ends_with_an_ellipsis_at_a_word_boundary():
+    assert shortened("A short title", 60) == "A short title"
+    cut = shortened("The conference on cyber security, held in Hanoi in December", 30)
+    assert cut == "The conference on cyber…" and len(cut) <= 30
+    assert shortened("x" * 40, 10) == "x" * 9 + "…"

@@ -267,3 +267,40 @@ def test_another_writer_makes_the_next_question_reopen_the_store_once(seeded_dir
     assert reader._store._client is reopened
     reader.close()
     writer.close()
+
+
+# -- document identity (issue 20) ----------------------------------------------------------------------
+def test_two_files_named_notes_are_each_answered_from_their_own(tmp_path, check_citations):
+    leads = {"teamA": "Minh Nguyen", "teamB": "Lan Tran"}
+    for team, lead in leads.items():
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "notes.md").write_text(
+            f"# Notes of {team}\n\nThe team lead of {team} is {lead}. The team meets on Mondays.\n", encoding="utf-8")
+    assistant = Assistant(data_dir=tmp_path / "data")
+    assert assistant.add(tmp_path / "teamA").added == ["notes.md"]
+    assert assistant.add(tmp_path / "teamB").added == ["teamB/notes.md"]
+    assert [d.source for d in assistant.documents()] == ["teamA/notes.md", "teamB/notes.md"]
+    for team, lead in leads.items():
+        answer = assistant.ask(f"Who is the team lead of {team}?")
+        check_citations(assistant, answer)
+        assert lead in answer.text and answer.citations[0].source == f"{team}/notes.md", answer
+    with pytest.raises(InputError, match="teamA/notes.md, teamB/notes.md"):
+        assistant.remove("notes.md")
+    assert assistant.remove(str(tmp_path / "teamA" / "notes.md")) is True
+    answer = assistant.ask("Who is the team lead of teamB?")
+    assert "Lan Tran" in answer.text and answer.citations[0].source == "notes.md"
+    assistant.close()
+
+
+def test_a_data_directory_written_before_document_ids_opens_and_answers(tmp_path, check_citations):
+    from rag.settings import Settings
+    from tests.legacy_index import write_legacy_data_dir
+
+    write_legacy_data_dir(Settings(data_dir=tmp_path), [SEEDS / META])
+    assistant = Assistant(data_dir=tmp_path)
+    assert [(d.source, d.id) for d in assistant.documents()] == [(META, META)]
+    answer = assistant.ask("Who led the Meta delegation?")
+    check_citations(assistant, answer)
+    assert "Rafael Frankel" in answer.text and answer.citations[0].source == META
+    assert assistant.add([SEEDS / META]).skipped == [META]
+    assistant.close()

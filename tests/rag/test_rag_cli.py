@@ -7,6 +7,7 @@ Every run is checked for blocked connection attempts, so these tests also prove 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -186,6 +187,52 @@ def test_data_dir_after_the_command_indexes_there(tmp_path, subprocess_env):
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["okapi.txt"]
 
 
+def test_two_files_of_one_name_are_listed_asked_and_removed_apart(tmp_path, subprocess_env):
+    for team, lead in (("teamA", "Minh Nguyen"), ("teamB", "Lan Tran")):
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "notes.md").write_text(f"The team lead of {team} is {lead}.\n", encoding="utf-8")
+    data = ("--data-dir", str(tmp_path / "data"))
+    assert _rag(*data, "index", str(tmp_path / "teamA"), str(tmp_path / "teamB"), env=subprocess_env()).stdout \
+        .startswith("2 added, 0 updated, 0 unchanged (")
+    listed = _rag(*data, "docs", env=subprocess_env())
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["teamA/notes.md", "teamB/notes.md"]
+    asked = _rag(*data, "ask", "Who is the team lead of teamB?", env=subprocess_env())
+    assert "Lan Tran" in asked.stdout and "[1] teamB/notes.md (" in asked.stdout, asked.stdout
+    ambiguous = _rag(*data, "remove", "notes.md", env=subprocess_env())
+    assert ambiguous.returncode == 2 and ambiguous.stderr.strip().splitlines() == [
+        "error: notes.md: 2 indexed documents have this name (teamA/notes.md, teamB/notes.md); give one of these "
+        "names, or the path the file was indexed from"]
+    removed = _rag(*data, "remove", str(tmp_path / "teamA" / "notes.md"), env=subprocess_env())
+    assert removed.returncode == 0, removed.stderr
+    listed = _rag(*data, "docs", env=subprocess_env())
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["notes.md"]
+
+
+def test_docs_counts_in_the_singular_and_ends_a_shortened_title_with_an_ellipsis(tmp_path, subprocess_env):
+    title = "A report on the okapi populations of the Ituri rainforest in the north-east of Congo"
+    note = tmp_path / "okapi.md"
+    note.write_text(f"# {title}\n\nThe okapi lives in the Ituri rainforest.\n", encoding="utf-8")
+    data = ("--data-dir", str(tmp_path / "data"))
+    assert _rag(*data, "index", str(note), env=subprocess_env()).returncode == 0
+    (line,) = _rag(*data, "docs", env=subprocess_env()).stdout.splitlines()
+    name, _language, chunks, _date, shown = line.split("\t")
+    assert (name, chunks) == ("okapi.md", "1 chunk")
+    assert shown.endswith("…") and len(shown) <= 60 and title.startswith(shown[:-1]) and shown[-2] != " "
+
+
+def test_a_closed_stdout_ends_quietly(cli, first_index):
+    """`rag ask ... | head -2`: the reader is gone before the answer is written; no traceback, 0 or 141."""
+    read, write = os.pipe()
+    with open(cli.log.parent / "stderr.txt", "w+") as stderr:
+        proc = subprocess.Popen([str(RAG), "--data-dir", str(cli.data_dir), "ask", "Who led the Meta delegation?"],
+                                cwd=ROOT, env=cli.env, stdout=write, stderr=stderr, stdin=subprocess.DEVNULL)
+        os.close(write)
+        os.close(read)
+        assert proc.wait(timeout=600) in (0, 141)
+        stderr.seek(0)
+        assert stderr.read() == ""
+
+
 def test_some_files_failed_exits_1_and_names_each_file_once(tmp_path, subprocess_env):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -193,7 +240,7 @@ def test_some_files_failed_exits_1_and_names_each_file_once(tmp_path, subprocess
     (folder / "empty.txt").write_bytes(b"")
     result = _rag("--data-dir", str(tmp_path / "data"), "index", str(folder), env=subprocess_env())
     assert result.returncode == 1, result.stderr
-    assert result.stdout.strip() == "1 added, 0 updated, 0 unchanged, 1 failed (1 chunks embedded)"
+    assert result.stdout.strip() == "1 added, 0 updated, 0 unchanged, 1 skipped (1 chunk embedded)"
     skipped = [line for line in result.stderr.splitlines() if "skipped" in line]
     assert skipped == ["  skipped empty.txt: the file is empty; add text to it, or leave it out"]
 

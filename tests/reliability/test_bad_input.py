@@ -142,28 +142,31 @@ def test_duplicate_uploads(seeded_copy, tmp_path):
     assert again.skipped == ["quokka.txt"] and again.chunks_embedded == 0
     assert index_state(assistant) == after_first
 
-    # Two different files under one name in one call: the first is indexed, the second refused, not merged.
+    # Another file uploaded under the same name is another document: neither replaces the other.
     report = assistant.add([first, second], names=["quokka.txt", "quokka.txt"])
-    assert report.skipped == ["quokka.txt"] and not report.updated
-    assert "different file with this name" in report.failed["quokka.txt"]
-    assert index_state(assistant) == after_first
-    assert assistant.document_text("quokka.txt") == GOOD
+    # Both are shown with the part of their locator (uploads/SHA/NAME) that tells them apart.
+    (unchanged,), (shown,) = report.skipped, report.added
+    assert unchanged.endswith("/quokka.txt") and shown.endswith("/quokka.txt") and unchanged != shown
+    assert not report.updated and not report.failed
+    assert assistant.document_text(shown) == second.read_text(encoding="utf-8")
+    assert assistant.document_text(unchanged) == GOOD
 
 
-def test_same_file_name_in_two_folders_is_not_silently_merged(seeded_copy, tmp_path):
+def test_same_file_name_in_two_folders_is_two_documents(seeded_copy, tmp_path):
     assistant, _ = seeded_copy
     for folder, text in (("2023", GOOD), ("2024", "Wombats leben in Tasmanien. Sie graben Höhlen.")):
         (tmp_path / "reports" / folder).mkdir(parents=True)
         (tmp_path / "reports" / folder / "q1.txt").write_text(text, encoding="utf-8")
     report = assistant.add([tmp_path / "reports"])
-    assert report.added == ["q1.txt"]
-    message = report.failed["q1.txt"]
-    assert "2023" in message and "2024" in message and "rename" in message
-    assert assistant.document_text("q1.txt") == GOOD
-    # Indexing the folder again neither flips the document to the other file nor re-embeds anything.
+    assert report.added == ["2023/q1.txt", "2024/q1.txt"] and not report.failed
+    assert assistant.document_text("2023/q1.txt") == GOOD
+    assert "Wombats" in assistant.document_text("2024/q1.txt")
+    with pytest.raises(InputError, match="2023/q1.txt, 2024/q1.txt"):
+        assistant.document_text("q1.txt")
+    # Indexing the folder again neither swaps the two nor re-embeds anything.
     again = assistant.add([tmp_path / "reports"])
-    assert again.skipped == ["q1.txt"] and again.chunks_embedded == 0 and "q1.txt" in again.failed
-    assert assistant.document_text("q1.txt") == GOOD
+    assert again.skipped == ["2023/q1.txt", "2024/q1.txt"] and again.chunks_embedded == 0 and not again.failed
+    assert assistant.document_text("2023/q1.txt") == GOOD
 
 
 def test_empty_and_huge_questions_leave_the_index_alone(seeded_copy):
@@ -190,7 +193,7 @@ def test_bad_files_and_questions_through_the_cli(seeded_dir, tmp_path, cli_facto
 
     result = cli("index", *map(str, paths))
     assert result.returncode == 1, "every file failed"
-    assert result.stdout.startswith("0 added, 0 updated, 0 unchanged, 7 failed")
+    assert result.stdout.startswith("0 added, 0 updated, 0 unchanged, 7 skipped")
     for path in paths:
         line = next((x for x in result.stderr.splitlines() if x.startswith(f"  skipped {path.name}: ")), None)
         assert line is not None, (path.name, result.stderr)
@@ -215,7 +218,7 @@ def test_cli_prints_a_hostile_file_name_escaped(tmp_path, cli_factory):
     (folder / "clear\x1b[2Jscreen.txt").write_text(GOOD, encoding="utf-8")
     (folder / "fine.txt").write_text(GOOD, encoding="utf-8")
     result = cli_factory(tmp_path / "data")("index", str(folder))
-    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
+    assert result.returncode == 1 and result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 skipped")
     assert "\x1b" not in result.stderr and "clear\\x1b[2Jscreen.txt" in result.stderr
     assert "control characters" in result.stderr
 
@@ -278,6 +281,22 @@ def test_duplicate_upload_through_the_ui(ui_upload, tmp_path):
     _, again, *_ = upload([gradio_cache_copy(source, cache)])
     assert again.startswith("Unchanged: <code>notes.txt</code>")
     assert index_state(assistant) == state
+
+
+def test_a_second_notes_file_uploaded_through_the_ui_is_added(ui_upload, tmp_path):
+    upload, assistant = ui_upload
+    cache = tmp_path / "gradio"
+    first, second = tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"
+    for path, text in ((first, GOOD), (second, "Wombats leben in Tasmanien. Sie graben Höhlen.")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    _, added, *_ = upload([gradio_cache_copy(first, cache)])
+    assert added.startswith("Added: <code>notes.md</code>")
+    _, again, *_ = upload([gradio_cache_copy(second, cache)])
+    assert again.startswith("Added: <code>") and "/notes.md</code>" in again and "Updated" not in again
+    named = [d for d in assistant.documents() if d.source.endswith("notes.md")]
+    assert sorted(assistant.document_text(d.source) for d in named) == sorted(
+        [GOOD, second.read_text(encoding="utf-8")])
 
 
 def test_huge_question_through_the_ui_api(seeded_copy):

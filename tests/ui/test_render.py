@@ -115,7 +115,7 @@ def test_api_payload_and_tables_are_plain_json():
     assert payload["closest"] == []
     assert (payload["text"], payload["abstained"], payload["mode"]) == ("x [1]", False, "extractive")
     info = DocumentInfo(source="a.txt", title="A", language="vi", date=None, sha256="0", chunks=3, chars=10,
-                        added_at=0.0)
+                        added_at=0.0, id="a.txt", locator="/docs/a.txt")
     assert document_rows([info])[0][:5] == ["A", "a.txt", "vi", 3, ""]
 
 
