@@ -12,6 +12,8 @@ sample of ``SAMPLE_SIZE`` of their questions (seed ``SAMPLE_SEED``), asked in bo
 XQuAD check, on articles nothing is fitted on, small enough to index and run on every ``make test``. Other
 paragraphs of the same article stay as distractors; other articles' paragraphs are left out (a third of the
 embedding work), so its retrieval numbers run a little above the full set's.
+``userdocs``: plain questions (``datasets/userdocs.jsonl``) over nine short documents of the kinds a new user adds
+(HTML, Markdown, PDF, text; en, fr, vi) in ``datasets/userdocs/``, which holds those documents and nothing else.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ DATASETS = PACKAGE / "datasets"
 SEEDS_DIR = PACKAGE.parent / "seeds"
 # Dataset name -> its file under datasets/ (the seeds splits share the corpus).
 SEEDS_SPLITS = {"seeds": "seeds.jsonl", "seeds-test": "seeds-test.jsonl"}
-NAMES = (*SEEDS_SPLITS, "xquad", "xquad-sample")
+USERDOCS_DIR = DATASETS / "userdocs"
+NAMES = (*SEEDS_SPLITS, "xquad", "xquad-sample", "userdocs")
 SAMPLE_SIZE = 200
 SAMPLE_SEED = 11
 
@@ -73,6 +76,8 @@ def load(name: str, cache_dir: Path, limit: int | None = None) -> Dataset:
             return load_xquad(cache_dir, limit)
         case "xquad-sample":
             return load_xquad(cache_dir, limit, sample=SAMPLE_SIZE)
+        case "userdocs":
+            return load_userdocs(limit)
         case other:
             raise ValueError(f"unknown dataset {other!r}; choose from {', '.join(NAMES)}")
 
@@ -83,8 +88,17 @@ def corpus_of(name: str) -> str:
 
 
 def load_seeds(limit: int | None = None, split: str = "seeds") -> Dataset:
+    return _load_folder(split, DATASETS / SEEDS_SPLITS[split], SEEDS_DIR, limit)
+
+
+def load_userdocs(limit: int | None = None) -> Dataset:
+    return _load_folder("userdocs", DATASETS / "userdocs.jsonl", USERDOCS_DIR, limit)
+
+
+def _load_folder(name: str, questions: Path, folder: Path, limit: int | None) -> Dataset:
+    """The cases of a JSONL file in the seeds format (``datasets/README.md``) over every file of ``folder``."""
     cases = []
-    with (DATASETS / SEEDS_SPLITS[split]).open(encoding="utf-8") as fh:
+    with questions.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
             cases.append(Case(
@@ -92,8 +106,8 @@ def load_seeds(limit: int | None = None, split: str = "seeds") -> Dataset:
                 answers=tuple(row["answers"]), sources=tuple(row["sources"]),
                 evidence=tuple(Evidence(s, q) for s, q in zip(row["sources"], row["evidence"])), kind=row["kind"],
             ))
-    files = sorted(p for p in SEEDS_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
-    return Dataset(split, (SEEDS_DIR,), frozenset(p.name for p in files), tuple(spread(cases, limit)))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return Dataset(name, (folder,), frozenset(p.name for p in files), tuple(spread(cases, limit)))
 
 
 def load_xquad(cache_dir: Path, limit: int | None = None, sample: int | None = None) -> Dataset:

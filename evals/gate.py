@@ -16,17 +16,21 @@ from evals.runner import EvalError
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 MARGIN = 0.03
 # Higher is better for these; a drop below measured - MARGIN fails the gate.
+_QA_FLOORS = {"all": ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "citation_recall",
+                      "abstention_precision", "abstention_recall")}
 FLOORS = {
-    "seeds": {"all": ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "citation_recall",
-                      "abstention_precision", "abstention_recall")},
+    "seeds": _QA_FLOORS,
     "xquad": {pair: ("hit@1", "hit@5", "mrr", "accuracy") for pair in ("vi->vi", "en->vi")},
     # The fixed 200-question sample of XQuAD's test articles: the XQuAD check that runs on every make test.
     "xquad-sample": {pair: ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "citation_recall")
                      for pair in ("vi->vi", "en->vi")},
+    # Plain questions over documents a new user adds, held like the seeds once its baseline is measured; until
+    # then ``check`` reports it as not in the baseline, not gated.
+    "userdocs": _QA_FLOORS,
 }
 # The seeds test split is reported, never gated: a floor there would invite tuning on it.
 # Counts where lower is better; more than measured + 1 fails the gate.
-CEILINGS = {"seeds": {"all": ("false_abstentions",)}}
+CEILINGS = {name: {"all": ("false_abstentions",)} for name in ("seeds", "userdocs")}
 # The claim checker on the labelled claim set (``python -m evals.claims --gate``): a broken checker fails here.
 CLAIM_FLOORS = {group: ("precision", "recall") for group in ("all", "split:report")}
 DEFAULT_CONFIG = {"mode": "hybrid", "top_k": 5, "llm": False}

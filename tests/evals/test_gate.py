@@ -87,6 +87,17 @@ def test_update_sets_floors_margin_below_measured(tmp_path):
     assert gate.check({"seeds": _payload(**metrics)}, written)[0] == []
 
 
+def test_userdocs_is_held_like_the_seeds_once_measured_and_reported_ungated_before(tmp_path):
+    assert gate.FLOORS["userdocs"] == gate.FLOORS["seeds"] and gate.CEILINGS["userdocs"] == gate.CEILINGS["seeds"]
+    failures, lines = gate.check({"userdocs": _payload(accuracy=0.0)}, BASELINE)
+    assert failures == [] and lines == ["userdocs: not in the baseline, not gated"]
+    metrics = {key: 0.9 for key in gate.FLOORS["userdocs"]["all"]} | {"false_abstentions": 1}
+    written = gate.update({"userdocs": _payload(**metrics)}, tmp_path / "baseline.json")
+    assert set(written["datasets"]["userdocs"]["floors"]["all"]) == set(gate.FLOORS["userdocs"]["all"])
+    assert gate.check({"userdocs": _payload(**{**metrics, "accuracy": 0.8})}, written)[0] == [
+        "FAIL userdocs hybrid all accuracy = 0.800, floor 0.87"]
+
+
 def test_committed_baseline_gates_seeds_in_offline_hybrid_mode():
     baseline = gate.load()
     entry = baseline["datasets"]["seeds"]
