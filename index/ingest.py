@@ -107,7 +107,8 @@ class Ingestor:
         """Index files and folders; ``names`` are the file names of uploads (``paths`` their temporary copies).
 
         A file is one document, found again by its path: indexing it again updates it, and another file
-        of the same name is another document. An upload is found again by its name and text."""
+        of the same name is another document, unless it has the same text (a copy). An upload is found
+        again by its name and text."""
         with self._writer(waiting) as outermost:
             if outermost:  # else this thread's own run, which holds the lock, has staged the unfinished rows
                 self._repair()
@@ -131,8 +132,7 @@ class Ingestor:
             tracker.reading(done, _printable(name))
             try:
                 document = self._identified(load_document(path, max_bytes=max_bytes,
-                                                          source=names[done] if names is not None else None),
-                                            upload=names is not None)
+                                                          source=names[done] if names is not None else None))
             except InputError as exc:
                 report.failed[_failure_key(report, name, path)] = str(exc)
                 continue
@@ -165,11 +165,12 @@ class Ingestor:
             names_[:] = [_printable(shown.get(source, source)) for source in names_]
         return report
 
-    def _identified(self, document: Document, upload: bool) -> Document:
-        """The document under its id: that of the document already indexed from its locator (for an upload,
-        or with its name and text: the file uploaded again), else a new one."""
+    def _identified(self, document: Document) -> Document:
+        """The document under its id: that of the document already indexed from its locator, else that of one
+        with the same file name and text (the file uploaded again, or a copy of an indexed file: a moved or
+        copied folder indexed again adds nothing), else a new one."""
         source = self._catalog.located(document.locator)
-        if source is None and upload:
+        if source is None:
             source = self._catalog.with_text(document.name, document.sha256)
         source = source or self._catalog.new_id(document.name, document.locator)
         return dataclasses.replace(document, source=source)

@@ -295,6 +295,22 @@ def test_a_fresh_index_records_its_format(embedded_stack, corpus):
     assert embedded_stack.catalog.meta("index_format") == INDEX_FORMAT
 
 
+def test_a_copy_of_an_indexed_file_elsewhere_is_the_same_document(embedded_stack, tmp_path, write):
+    stack = embedded_stack
+    original = write(tmp_path / "docs" / "notes.md", "The team lead is Minh. Its mascot is a quokka.")
+    assert stack.ingestor.run([original.parent]).added == ["notes.md"]
+    copy = tmp_path / "moved" / "notes.md"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    report = stack.ingestor.run([copy.parent])
+    assert report.skipped == ["notes.md"] and not report.added and report.chunks_embedded == 0
+    assert [d.source for d in stack.catalog.documents()] == ["notes.md"]
+    # Once the copy says something else it is a document of its own.
+    write(copy, "The team lead is Lan. Its mascot is a wombat.")
+    assert stack.ingestor.run([copy.parent]).added == ["moved/notes.md"]
+    stack.assert_consistent()
+
+
 def test_two_files_with_one_name_are_two_documents(embedded_stack, tmp_path, write):
     stack = embedded_stack
     a = write(tmp_path / "teamA" / "notes.md", "The team lead of team A is Minh. Its mascot is a quokka.")

@@ -101,6 +101,13 @@ def test_ask_over_generated_text_cites_exact_spans(fresh_assistant, tmp_path_fac
     path.write_bytes(text.encode(encoding))
     report = fresh_assistant.add([path], names=["generated.txt"])
     assume(not report.failed)
+    try:
+        _ask_and_check(fresh_assistant, data)
+    finally:  # each example's upload is a document of its own (another text): one at a time
+        fresh_assistant.remove("generated.txt")
+
+
+def _ask_and_check(fresh_assistant, data) -> None:
     document_text = fresh_assistant.document_text("generated.txt")
     assert document_text is not None
     words = data.draw(st.lists(st.sampled_from(QUESTION_WORDS), min_size=1, max_size=6), label="question words")
