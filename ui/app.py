@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from index.errors import RagError  # noqa: E402
+from index.errors import InputError, RagError  # noqa: E402
 from index.ingest import IngestProgress, IngestReport  # noqa: E402
 from index.loading import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
@@ -81,9 +81,18 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
     max_mb = assistant.settings.max_file_mb
 
     def ask(message: str, messages: list, questions: list[str], top_k: int) -> Iterator[tuple]:
-        """Stream one answer into the chat; the finished answer gets linked markers and a sources panel."""
-        message = (message or "").strip()
-        if not message:
+        """Stream one answer into the chat; the finished answer gets linked markers and a sources panel.
+
+        A question the assistant refuses (empty, no words, too long) is not asked: a warning says why, the
+        console logs it in one line, and the box keeps the text so the user can fix it.
+        """
+        try:
+            message = assistant.pipeline.question.validate(message)
+        except InputError as exc:
+            log.warning("chat refused: %s", exc)
+            reason = str(exc)
+            gr.Warning(reason[:1].upper() + reason[1:])
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         turn = len(questions) + 1
         messages = [*messages, {"role": "user", "content": escape_markdown(message)}]

@@ -1,4 +1,4 @@
-"""The running app in Debian's Chromium (Playwright): ask, read the cited sources, upload, delete, abstain.
+"""The running app in Debian's Chromium (Playwright): ask, read the cited sources, upload, delete, abstain, refuse.
 
 Chromium resolves every host but 127.0.0.1 to nothing, and each page records its requests: a test fails
 if any request leaves 127.0.0.1. A screenshot of each step lands in ``test-output/ui/``.
@@ -7,6 +7,7 @@ if any request leaves 127.0.0.1. A screenshot of each step lands in ``test-outpu
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -95,12 +96,44 @@ def test_meta_answer_links_its_markers_to_highlighted_sources(page, ui_url):
     expect(card).to_be_in_viewport()
 
 
-def test_a_question_the_assistant_refuses_shows_its_message(page, ui_url):
-    page.goto(ui_url)
-    page.locator("#question textarea").fill("why " * 600)
+def not_asked(page, question: str, why: str) -> None:
+    """Send ``question`` and check it was refused: a warning says ``why``, the box keeps the text, the chat is
+    unchanged."""
+    box = page.locator("#question textarea")
+    box.fill(question)
     page.locator("#ask").click()
-    expect(last_answer(page).locator(".rag-error")).to_contain_text("RAG_MAX_QUESTION_CHARS")
+    toast = page.get_by_test_id("toast-body")
+    expect(toast).to_contain_text(why)
+    expect(box).to_have_value(question)
+    expect(page.locator("#chat [data-testid=user]")).to_have_count(0)
+    expect(page.locator("#sources")).to_contain_text("Ask a question: the passages each answer cites appear here.")
     expect(page.locator("body")).not_to_contain_text("Traceback")
+
+
+def refusals(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "ui.app" and r.levelno == logging.WARNING]
+
+
+def test_an_empty_question_says_so_and_keeps_the_box(page, ui_url, caplog):
+    page.goto(ui_url)
+    with caplog.at_level(logging.WARNING, logger="ui.app"):
+        not_asked(page, "   ", "The question is empty; type a question")
+    shot(page, "12_empty_question")
+    assert refusals(caplog) == ["chat refused: the question is empty; type a question"]
+
+
+def test_an_over_long_question_says_its_length_and_the_limit_and_stays_to_be_shortened(page, ui_url, caplog):
+    page.goto(ui_url)
+    with caplog.at_level(logging.WARNING, logger="ui.app"):
+        not_asked(page, "why " * 600, "The question is 2399 characters long; the limit is 2000")
+    shot(page, "13_over_long_question")
+    assert refusals(caplog) == ["chat refused: the question is 2399 characters long; the limit is 2000 "
+                                "(RAG_MAX_QUESTION_CHARS)"]
+
+    # Asked once shortened, and only then the box is cleared.
+    ask(page, "Who led the Meta delegation?")
+    expect(last_answer(page)).to_contain_text("Rafael Frankel")
+    expect(page.locator("#question textarea")).to_have_value("")
 
 
 def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
