@@ -16,7 +16,7 @@ from rag.values import Answer, Citation, Claim, Evidence, Passage
 from rag.facts import answer_type, answer_values, numbers_in
 from rag.reader.rerank import Reading
 from rag.settings import AnswerSettings
-from rag.verification import CitationBook
+from rag.verification import CitationBook, quotes_hold
 
 ABSTENTIONS = {
     "en": "The documents don't say.",
@@ -70,6 +70,11 @@ class ExtractiveAnswerer:
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
             titles: dict[str, str], reading: Reading | None = None) -> Answer:
+        """The answer, each citation checked to quote its passage at its offsets (``quotes_hold``)."""
+        return quotes_hold(self._answer(question, language, evidence, passages, titles, reading))
+
+    def _answer(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
+                titles: dict[str, str], reading: Reading | None) -> Answer:
         if reading is not None:
             return self._from_reading(question, language, reading, passages, titles)
 
@@ -97,10 +102,8 @@ class ExtractiveAnswerer:
         short = None
         if reading.short_answer is not None:
             short = " ".join(reading.short_answer.text.split())
-        answer = compose(question, language, chosen, passages, titles, short_answer=short,
-                         short_answer_of=evidence[0])
-        answer.confidence = reading.probability
-        return answer
+        return compose(question, language, chosen, passages, titles, short_answer=short,
+                       short_answer_of=evidence[0], confidence=reading.probability)
 
 
 def reader_choice(ranked: list[Evidence], extra: list[bool], limit: int, wanted: str | None) -> list[Evidence]:
@@ -161,10 +164,11 @@ def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> lis
 
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],
-            titles: dict[str, str], short_answer: str | None = None, short_answer_of: Evidence | None = None) -> Answer:
+            titles: dict[str, str], short_answer: str | None = None, short_answer_of: Evidence | None = None,
+            confidence: float | None = None) -> Answer:
     """One claim per chosen sentence: the quote, citing itself; equal quotes share a number. A ``short_answer``
     (a span of ``short_answer_of``) leads, citing that sentence's number."""
-    book = CitationBook(titles)
+    book = CitationBook(titles, passages)
     claims = []
     lead = None
     for item in chosen:
@@ -174,7 +178,7 @@ def compose(question: str, language: str, chosen: list[Evidence], passages: list
         if item is short_answer_of:
             lead = n
     return Answer(question=question, claims=claims, abstained=False, citations=book.citations,
-                  passages=passages, language=language,
+                  passages=passages, language=language, confidence=confidence,
                   short_answer=short_answer if lead is not None else None, short_answer_citation=lead)
 
 
