@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.catalog import tokenize
 from rag.values import Answer, Citation, Claim, Evidence, Passage
-from rag.facts import answer_type, answer_values, numbers_in
+from rag.facts import answer_type, answer_values, numbers_in, states_numbers_of
 from rag.reader.rerank import Reading
 from rag.settings import AnswerSettings
 from rag.verification import CitationBook, quotes_hold
@@ -48,9 +48,7 @@ class SupportPolicy:
         return cls(settings.min_score_same_language, settings.min_score_cross_language, settings.extra_margin)
 
     def supports(self, question: str, language: str, best: Evidence, passage: Passage) -> bool:
-        # A number the question names (a year, a count) must appear in the passage that answers it.
-        wanted = numbers_in(question)
-        if wanted and not wanted <= numbers_in(passage.text):
+        if not states_numbers_of(question, passage.text):
             return False
         same = language == passage.language
         return best.score >= (self.min_score_same_language if same else self.min_score_cross_language)
