@@ -74,9 +74,12 @@ class AnswerSettings(BaseSettings):
         "sets it when RAG_EVIDENCE_KEYWORD_WEIGHT is unset.",
     )
     answer_type_bonus: float = Field(
-        0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, "
-        "person; fitted on XQuAD)."
+        0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
     )
+    reader: Literal["on", "off"] = Field(
+        "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
+    )
+    reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
     min_score_same_language: float = Field(
         0.8925, description="Evidence score the best sentence needs for an answer when it is in the question's "
         "language; below it the answer abstains (fitted on XQuAD, python -m evals.calibrate)."
@@ -92,10 +95,6 @@ class AnswerSettings(BaseSettings):
     )
     max_sentences: int = Field(3, ge=1, description="Sentences an extractive answer quotes at most.")
     max_closest: int = Field(3, ge=0, description="Closest sentences an abstention shows at most (one per passage).")
-    reader: Literal["on", "off"] = Field(
-        "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
-    )
-    reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
 
 
 class VerificationSettings(BaseSettings):
