@@ -160,7 +160,8 @@ def probe(data_dir: Path, queries: Path, chroma_port: int | None, server_pid: in
     assistant = Assistant(data_dir=data_dir, **server)
     # The pipeline's stages on purpose: the query vector is given, so the part that grows with the index is
     # timed apart from embedding the question (constant, and noisy on a shared CPU).
-    pipeline, store, catalog = assistant.pipeline, assistant._store, assistant._catalog
+    pipeline = assistant.pipeline
+    store, catalog = pipeline.store, pipeline.catalog
 
     def search(text: str, vector: np.ndarray):
         return pipeline.retrieval.run(pipeline.question.run(text, vector=vector))

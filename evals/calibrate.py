@@ -1,26 +1,30 @@
 """Fit the retrieval and answering constants on XQuAD with the read path's own stages, never on our own eval questions.
 
-    python -m evals.calibrate [--out evals/reports/calibration.json] [--limit N] [--data-dir DIR]
+    python -m evals.calibrate [--out evals/reports/calibration.json] [--limit N] [--data-dir DIR] [--env FILE]
 
 XQuAD is indexed as ``python -m evals --dataset xquad`` indexes it (``evals.cases``: one Vietnamese paragraph per
 file, the index cached under ``--data-dir``) and its questions are asked in Vietnamese (vi->vi) and English
 (en->vi). Constants are chosen on the ``train`` and ``dev`` articles of ``datasets/xquad/splits.json`` (the "fit"
 split, as ``SPLITS.md`` says) and reported on its ``test`` articles. Every question goes through the question
-stage once; every score swept comes from the pipeline's stages, built with the swept value:
+stage once; every score swept comes from the pipeline's stages, built with the swept value through
+``Pipeline.with_settings`` (each constant is a setting of that name, in the section its stage reads):
 
 - ``keyword_weight`` and ``sentence_weight``: ``Retriever`` at each grid point; best mean MRR of the two pairs;
 - ``answer_type_bonus``: ``CopyFilter`` then ``EvidenceRanking`` at each bonus; best rate at which the best
-  sentence contains a gold answer (whole words, ``evals.metrics.answer_correct``, as the evals' accuracy);
+  sentence contains a gold answer (whole words, ``evals.metrics.answer_correct``, as the evals' accuracy); the
+  evidence score's keyword weight is the fusion's, as ``RAG_KEYWORD_WEIGHT`` sets both;
 - ``SupportPolicy``'s thresholds, one per relation (vi questions: same language, en: cross-language):
   ``SupportPolicy.supports``, number rule included, on the best sentence, once with the gold paragraph among
   the passages (should answer) and once with its passages dropped from them (should abstain; its sibling
   paragraphs, on the same topic, stay: hard negatives); best Youden J;
-- ``CitationChecker.min_similarity``: an English sentence (embedded as the checker embeds a claim) against its
-  Vietnamese translation in the parallel paragraph and against that paragraph's other sentences (through the
-  pipeline's sentence vectors), for the paragraphs of the questions asked; the lowest threshold accepting at
-  most 1% of the wrong sentences, the share 0.84 was chosen for.
+- ``claim_min_similarity``: ``CitationChecker.similarities`` of an English sentence (as a claim) with its
+  Vietnamese translation in the parallel paragraph and with that paragraph's other sentences, for the
+  paragraphs of the questions asked; the lowest threshold accepting at most 1% of the wrong sentences, the
+  share 0.84 was chosen for.
 
-Nothing here changes a constant. The report gives, per constant, today's value (the pipeline's), the best on
+Nothing here changes code or settings: the run prints the ``RAG_*`` lines of the values it supports (``--env``
+writes them to a file too; ``set -a; . FILE`` or the variables themselves apply them). The report gives, per
+constant, today's value (the pipeline's), the best on
 the fit split (ties keep today's), the fit and test metrics at both, and a verdict: the best is "reproduced
 within noise" when its fit metric beats today's by at most two standard errors of the per-question difference,
 else it "differs". Each later sweep runs with the earlier constants' today's values unless they differ.
@@ -47,7 +51,6 @@ from evals.cli import DATA_DIR, REPORTS, index_fingerprint
 from evals.metrics import answer_correct, first_gold_rank
 from index.chunking import split_sentences
 from rag.cli import run_command
-from rag.evidence import EvidenceRanking
 from rag.extractive import SupportPolicy
 from rag.retrieval import Retriever
 from rag.values import Evidence, Passage, Query
@@ -137,9 +140,7 @@ def ask(assistant: Assistant, questions: Sequence[Case], paragraphs: list[Paragr
 
 def retriever(assistant: Assistant, **update: float) -> Retriever:
     """The retrieval stage with some settings changed, sharing the assistant's catalog, store and sentence cache."""
-    pipeline = assistant.pipeline
-    return Retriever(pipeline.settings.model_copy(update=update), assistant._catalog, assistant._store,
-                     pipeline.sentences)
+    return assistant.pipeline.with_settings(**update).retrieval
 
 
 def gold_ranks(assistant: Assistant, asked: list[Asked],
@@ -165,12 +166,11 @@ def evidence_trials(assistant: Assistant, asked: list[Asked], keyword_weight: fl
     dropped there are still top_k (when it had one of them); both lists go through the copy filter and the
     evidence stage, as ``Pipeline.run`` sends them.
     """
-    pipeline = assistant.pipeline
-    settings = pipeline.settings.model_copy(update={"keyword_weight": keyword_weight,
-                                                    "sentence_weight": sentence_weight})
-    stage = retriever(assistant, keyword_weight=keyword_weight, sentence_weight=sentence_weight)
-    rankings = {bonus: EvidenceRanking(settings.model_copy(update={"answer_type_bonus": bonus}),
-                                       settings.keyword_weight, pipeline.sentences) for bonus in bonuses}
+    weights = {"keyword_weight": keyword_weight, "evidence_keyword_weight": keyword_weight,
+               "sentence_weight": sentence_weight}
+    pipeline = assistant.pipeline.with_settings(**weights)
+    settings, stage = pipeline.settings, pipeline.retrieval
+    rankings = {bonus: pipeline.with_settings(answer_type_bonus=bonus).evidence for bonus in bonuses}
     trials: dict[float, list[Trial]] = {bonus: [] for bonus in bonuses}
     for a in tqdm(asked, desc="evidence sweep", unit="q", file=sys.stderr):
         passages = stage.run(a.query, k=settings.top_k + 1)
@@ -211,8 +211,7 @@ def claim_similarities(assistant: Assistant, paragraphs: list[Paragraph]) -> dic
         vi = [paragraph.vi[s:e] for s, e in split_sentences(paragraph.vi)]
         if len(en) != len(vi) or len(en) < 2:
             continue
-        # As CitationChecker.check: the claim embedded as a query, the sentences through the sentence cache.
-        sims = assistant._embedder.embed_queries(en) @ assistant.pipeline.sentences.get(vi).T
+        sims = assistant.pipeline.verification.checker.similarities(en, vi)
         sink = out[split[paragraph.article]]
         for i in range(len(en)):
             sink["right"].append(float(sims[i, i]))
@@ -257,6 +256,15 @@ def kept(comparison: dict) -> float:
     return comparison["today"] if comparison["within_noise"] else comparison["chosen"]
 
 
+def settings_lines(report: dict) -> list[str]:
+    """``RAG_NAME=value`` for every constant, at the value the calibration supports (``kept``), each after a
+    comment with its verdict: what to export, or to read into a shell (``set -a; . FILE``), to run with them."""
+    lines = []
+    for name, constant in report["constants"].items():
+        lines += [f"# {name}: {constant['verdict']}", f"RAG_{name.upper()}={kept(constant)}"]
+    return lines
+
+
 Groups = dict[tuple[str, str], list[int]]
 """``(split, question language) -> indices`` into the list of ``Asked``."""
 
@@ -294,7 +302,7 @@ def calibrate(assistant: Assistant, questions: Sequence[Case], paragraphs: list[
             "top_k": settings.top_k, "evidence_passages": settings.evidence_passages,
             **{k: v for k, v in assistant.status().items() if k in ("documents", "chunks", "embedder")},
         },
-        "constants": {**fusion, "answer_type_bonus": bonus, **thresholds, "min_similarity": similarity},
+        "constants": {**fusion, "answer_type_bonus": bonus, **thresholds, "claim_min_similarity": similarity},
         "retrieval": retrieval,
         "evidence": evidence,
         "abstention": {"at": {**weights, "answer_type_bonus": kept(bonus)}, **abstention},
@@ -402,7 +410,7 @@ def abstention_rates(trials: list[Trial], policy: SupportPolicy) -> dict[str, fl
 
 
 def fit_claim_support(sims: dict[str, dict[str, list[float]]], today: float) -> tuple[dict, dict]:
-    """``min_similarity``: the lowest threshold accepting at most ``CLAIM_MAX_WRONG`` of the fit split's wrong
+    """``claim_min_similarity``: the lowest threshold accepting at most ``CLAIM_MAX_WRONG`` of the fit split's wrong
     sentences. Today's reproduces it within noise when its wrong-sentence rate is within ``NOISE_SE`` binomial
     standard errors of that target."""
     def rate(split: str, kind: str, t: float) -> float | None:
@@ -458,6 +466,8 @@ def markdown(report: dict) -> str:
     for measure, pair, value in rows:
         cells = [_fmt(value(name, split)) for split in ("fit", "test") for name in ("today", "chosen")]
         lines.append(f"| {measure} | {pair} | " + " | ".join(cells) + " |")
+    lines += ["", "The settings these results support (today's value unless the best differs beyond noise):", "",
+              "```sh", *(line for line in settings_lines(report) if not line.startswith("#")), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -474,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
                              "is still indexed)")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
                         help="where the eval indexes live (shared with python -m evals)")
+    parser.add_argument("--env", type=Path, default=None,
+                        help="also write the RAG_* lines it prints to this file (read it with `set -a; . FILE`)")
     args = parser.parse_args(argv)
     return run_command(lambda: _run(args))
 
@@ -498,9 +510,14 @@ def _run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     args.out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
-    for name, constant in report["constants"].items():
-        print(f"{name}: {constant['verdict']}")
-    print(f"wrote {args.out} and {args.out.with_suffix('.md')} in {report['wall_time_s']['with_indexing_s']} s")
+    lines = settings_lines(report)
+    print("\n".join(lines))
+    written = [args.out, args.out.with_suffix(".md")]
+    if args.env is not None:
+        args.env.parent.mkdir(parents=True, exist_ok=True)
+        args.env.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written.append(args.env)
+    print(f"wrote {', '.join(map(str, written))} in {report['wall_time_s']['with_indexing_s']} s", file=sys.stderr)
     return 0
 
 

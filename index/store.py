@@ -27,7 +27,9 @@ _STALE = "Error finding id"  # Chroma's message when its in-memory index lacks a
 
 
 class VectorStore:
-    """Chunk and sentence vectors keyed by id, grouped by document source for deletion."""
+    """Chunk and sentence vectors keyed by id, grouped by document source for deletion. Chroma is opened (its
+    folder created, a server's heartbeat checked, the collections' index files loaded) by ``open()`` or the
+    first call that needs it, not when the store is made."""
 
     def __init__(self, settings: IndexSettings):
         self._settings = settings
@@ -35,11 +37,20 @@ class VectorStore:
         # Writes exclude loads of the index files (see ``reopen``); a server needs none of this.
         self._files_lock = FileLock(settings.data_dir / "chroma.lock") if self._embedded else None
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._client = None
         self._writers = None
         self.generation: int | None = None
         """The catalog generation this client's view of the collections reflects (set by its owners)."""
-        with self._loading():
-            self._open()
+        self.location = (f"chroma server http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
+                         else f"embedded chroma at {settings.chroma_dir}")
+
+    def open(self) -> None:
+        """Open Chroma now, if this store has not yet (``BackendError`` when it cannot)."""
+        with self._open_lock:
+            if self._client is None:
+                with self._loading():
+                    self._open()
 
     def _open(self) -> None:
         import chromadb
@@ -49,28 +60,26 @@ class VectorStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if settings.chroma_host:
-                self._client = chromadb.HttpClient(
-                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-                )
-                self._client.heartbeat()
-                self.location = f"chroma server http://{settings.chroma_host}:{settings.chroma_port}"
+                client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                             settings=chroma_settings)
+                client.heartbeat()
             else:
                 try:
                     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:  # raised by our call, which is_chroma_failure would take for a bug
                     raise _cannot_open(settings, exc) from None
-                self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-                self.location = f"embedded chroma at {settings.chroma_dir}"
-            self._chunks = self._client.get_or_create_collection(
+                client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            self._chunks = client.get_or_create_collection(
                 settings.collection, configuration=_SPACE, embedding_function=None
             )
-            self._sentences = self._client.get_or_create_collection(
+            self._sentences = client.get_or_create_collection(
                 f"{settings.collection}_sentences", configuration=_SPACE, embedding_function=None
             )
-            self.max_batch = self._client.get_max_batch_size()
+            self.max_batch = client.get_max_batch_size()
             # Chroma loads a collection's HNSW files on first use: do it now, under ``_loading``.
             for collection in (self._chunks, self._sentences):
                 collection.get(limit=1, include=["embeddings"])
+            self._client = client  # last: a set client means the collections are ready
         except Exception as exc:
             if not is_chroma_failure(exc):
                 raise
@@ -90,18 +99,21 @@ class VectorStore:
         one for the path, the cache is cleared (``clear_system_cache``, which does not stop anything).
         A writer must do this too before writing, or its stale index would be persisted over the newer
         one on disk (MemPalace/mempalace#2002). With a Chroma server there is one owner: nothing to do.
+        A store not opened yet has nothing to drop: it reads the files when it opens.
         """
-        if self._embedded:
-            from chromadb.api.shared_system_client import SharedSystemClient
+        with self._open_lock:
+            if self._embedded and self._client is not None:
+                from chromadb.api.shared_system_client import SharedSystemClient
 
-            with self._loading(), self._lock:
-                identifier = self._client._identifier
-                self._client.close()
-                if identifier in SharedSystemClient._identifier_to_system:
-                    SharedSystemClient.clear_system_cache()
-                self._writers = None
-                self._open()
-        self.generation = generation
+                with self._loading(), self._lock:
+                    identifier = self._client._identifier
+                    self._client.close()
+                    self._client = None
+                    if identifier in SharedSystemClient._identifier_to_system:
+                        SharedSystemClient.clear_system_cache()
+                    self._writers = None
+                    self._open()
+            self.generation = generation
 
     def add(self, chunks: list[Chunk], sentence_vectors: list[np.ndarray]) -> None:
         """Store chunks given the vectors of their sentences (one array per chunk, one row per sentence)."""
@@ -113,6 +125,7 @@ class VectorStore:
             for (start, end), vector in zip(chunk.sentences, vectors, strict=True):
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 sentence_nodes.append(_node(f"{chunk.id}@{start}", text, vector, chunk, start, end))
+        self.open()
         with self._writing(), self._guard("add vectors"):
             sentence_store, chunk_store = self._llama_stores()
             for store, nodes in ((sentence_store, sentence_nodes), (chunk_store, chunk_nodes)):
@@ -120,6 +133,7 @@ class VectorStore:
                     store.add(nodes[i : i + self.max_batch])
 
     def delete_source(self, source: str) -> None:
+        self.open()
         with self._writing(), self._guard("delete vectors"):
             sentence_store, chunk_store = self._llama_stores()
             chunk_store.delete(ref_doc_id=source)
@@ -159,12 +173,14 @@ class VectorStore:
         return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
     def ids_for(self, source: str) -> list[str]:
+        self.open()
         with self._guard("list vectors"):
             return self._chunks.get(where={"document_id": source}, include=[])["ids"] + \
                 self._sentences.get(where={"document_id": source}, include=[])["ids"]
 
     def count(self) -> int:
         """Chunk vectors stored."""
+        self.open()
         with self._guard("count vectors"):
             return self._chunks.count()
 
@@ -197,6 +213,7 @@ class VectorStore:
         """``read()``; when another process wrote vectors since this client loaded its index, which the
         catalog generation only catches on the next question, the index is read again and ``read``
         retried once (a question that started just before a writer made its documents ready)."""
+        self.open()
         try:
             with self._guard(action):
                 return read()

@@ -22,7 +22,12 @@ from rag.values import Answer, AnswerChunk, Passage
 
 
 class Assistant:
-    """Question answering over a document collection, with every claim cited."""
+    """Question answering over a document collection, with every claim cited.
+
+    Making one stores its settings and wires the stages; nothing is opened, created or loaded (the data
+    directory, Chroma, the embedder's model) until ``warm_up()`` or the first call that needs it, which
+    is also where a data directory that cannot be used is reported.
+    """
 
     def __init__(self, data_dir: str | Path | None = None, settings: Settings | None = None, **overrides):
         if settings is None:
@@ -33,17 +38,18 @@ class Assistant:
             settings = settings.model_copy(update={**overrides, **({"data_dir": Path(data_dir)} if data_dir else {})})
         self.settings = settings
         self._catalog = Catalog(settings.catalog_path)
-        # Read before opening the store, so a write in between makes the first question reopen it.
-        self._generation = self._catalog.generation()
         self._store = VectorStore(settings)
-        self._store.generation = self._generation
+        self._generation: int | None = None
+        """The catalog generation the sentence cache reflects; None until the first question reads it."""
         self._sync_lock = threading.Lock()
         self._embedder = make_embedder(settings)
         self._ingestor = Ingestor(settings, self._catalog, self._store, self._embedder)
         self.pipeline = Pipeline(settings, self._catalog, self._store, self._embedder)
 
     def warm_up(self) -> None:
-        """Load the models now (embedder, and the answer reader when on) instead of on the first question."""
+        """Open the index and load the models now (embedder, and the answer reader when on) instead of on the
+        first question."""
+        self._sync()
         self.pipeline.warm_up()
 
     # -- documents ----------------------------------------------------------------------------
@@ -121,7 +127,9 @@ class Assistant:
         statistics read from it. What this process holds in memory does not: Chroma's embedded index
         (reopened, see ``VectorStore.reopen``) and the sentence vectors read from it (a question that
         raced a writer may have cached vectors of a document's previous version under its new text).
-        ``token_set``'s cache maps a text to its tokens and can never be stale, so it is kept.
+        ``token_set``'s cache maps a text to its tokens and can never be stale, so it is kept. The first call
+        reads the generation before the store opens (``reopen`` of a store not open yet only records it),
+        so a write in between makes the next question reopen it.
         """
         generation = self._catalog.generation()
         if generation == self._generation:

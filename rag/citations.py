@@ -28,6 +28,7 @@ from rag.values import Passage
 from rag.evidence import passage_sentences
 from rag.facts import numbers_in
 from rag.sentence_cache import SentenceVectors
+from rag.settings import VerificationSettings
 
 # Runs of capitalised words ([^\W\d_] is a letter; str.isupper decides the capital, since a range such
 # as À-Ỹ also holds lower-case letters).
@@ -63,17 +64,14 @@ class Support:
 class CitationChecker:
     """Decides which passage sentence, if any, supports each claim."""
 
-    def __init__(self, embedder: Embedder, vectors: SentenceVectors, min_similarity: float = 0.84,
-                 name_slack: float = 0.02):
+    def __init__(self, embedder: Embedder, vectors: SentenceVectors, settings: VerificationSettings | None = None):
+        settings = settings or VerificationSettings()
         self._embedder = embedder
         self._vectors = vectors
-        # 0.84 keeps XQuAD's same-paragraph wrong sentences at 1% (0.82: 7%; evals/calibrate.py), and lets
-        # "PWNED." through to no caption. The slack, 0.06 before the rules, lets a claim whose names and
-        # numbers all occur in the sentence pass a little lower; 0.02 is the smallest with the best F1 on
-        # the claim set's fit half at 0.84 (python -m evals.claims --sweep). 0.06 verified made-up facts
-        # about named people ("Rafael Frankel was dismissed by Meta." at 0.796).
-        self.min_similarity = min_similarity
-        self.name_slack = name_slack
+        # Where 0.84 and 0.02 come from: their settings' descriptions. 0.84 also lets "PWNED." through to no
+        # caption; a slack of 0.06 (before the rules) verified "Rafael Frankel was dismissed by Meta." at 0.796.
+        self.min_similarity = settings.claim_min_similarity
+        self.name_slack = settings.claim_name_slack
 
     def check(self, claim: str, cited: list[int], passages: list[Passage]) -> list[Support]:
         """Supports for ``claim``: its own markers where they hold, else the best passage that does."""
@@ -81,10 +79,9 @@ class CitationChecker:
         if not sentences or not claim.strip():
             return []
         self._vectors.prefetch(passages)
-        claim_vector = self._embedder.embed_queries([claim])[0]
-        sims = self._vectors.get([s[3] for s in sentences]) @ claim_vector
+        sims = self.similarities([claim], [s[3] for s in sentences])[0]
         best: dict[int, Support] = {}
-        for (index, start, end, text), sim in zip(sentences, np.asarray(sims).tolist()):
+        for (index, start, end, text), sim in zip(sentences, sims.tolist()):
             if not consistent(claim, text):
                 continue
             # Names and numbers that all match let a translated or paraphrased claim through a little
@@ -98,6 +95,13 @@ class CitationChecker:
             return kept
         # No named passage supports the claim: re-point to the best passage that does, if any.
         return [max(best.values(), key=lambda s: s.score)] if best else []
+
+
+    def similarities(self, claims: list[str], sentences: list[str]) -> np.ndarray:
+        """e5 similarity of each claim (a row, embedded as a query) with each sentence (a column, through the
+        sentence cache): what ``min_similarity`` is compared with."""
+        vectors = self._vectors.get(sentences)
+        return np.stack([vectors @ claim for claim in self._embedder.embed_queries(claims)])
 
 
 def consistent(claim: str, sentence: str) -> bool:

@@ -5,7 +5,7 @@ Two passages of different documents are copies when nearly all the word 3-grams 
 in the other (containment, not Jaccard: the two files' chunk boundaries need not line up). Texts are
 compared after case folding and without punctuation or line breaks, which differ between a PDF's text
 layer and an HTML page of the same article. The best-ranked copy is kept; the others' files go into its
-``also_in``, and ``with_copies`` hands that to the citations quoting it.
+``also_in``, which the citations quoting it repeat (``verification.CitationBook``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,20 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from rag.values import Answer, Passage
+from rag.settings import RetrievalSettings
+from rag.values import Passage
 
 _WORD = re.compile(r"\w+")
+SHINGLE_WORDS = 3
+"""Words per shingle (the first version's choice)."""
 
 
 class CopyFilter:
     """Read path stage ``copies``, between retrieval and evidence: one passage per text, however many files hold it."""
 
-    def __init__(self, min_containment: float = 0.8, shingle_words: int = 3):
-        self._min = min_containment
-        self._n = shingle_words
+    def __init__(self, settings: RetrievalSettings | None = None):
+        self._min = (settings or RetrievalSettings()).copy_min_containment
+        self._n = SHINGLE_WORDS
 
     def warm_up(self) -> None:
         """Nothing to load."""
@@ -52,13 +55,3 @@ class CopyFilter:
     def _copies(self, a: frozenset, b: frozenset) -> bool:
         smaller = min(len(a), len(b))
         return smaller > 0 and len(a & b) / smaller >= self._min
-
-
-def with_copies(answer: Answer) -> Answer:
-    """``answer`` with each citation's ``also_in`` taken from the passage it quotes."""
-    answer.citations = [
-        dataclasses.replace(c, also_in=answer.passages[c.passage].also_in)
-        if c.passage is not None and c.passage < len(answer.passages) and answer.passages[c.passage].also_in else c
-        for c in answer.citations
-    ]
-    return answer

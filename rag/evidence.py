@@ -68,9 +68,8 @@ def rank_evidence(
 class EvidenceRanking:
     """Read path stage ``evidence``: the statement sentences of the best ``evidence_passages`` passages, best first."""
 
-    def __init__(self, settings: AnswerSettings, keyword_weight: float, vectors: SentenceVectors):
+    def __init__(self, settings: AnswerSettings, vectors: SentenceVectors):
         self._settings = settings
-        self._keyword_weight = keyword_weight
         self._vectors = vectors
 
     def warm_up(self) -> None:
@@ -78,4 +77,5 @@ class EvidenceRanking:
 
     def run(self, query: Query, passages: list[Passage]) -> list[Evidence]:
         return rank_evidence(query.vector, passages[: self._settings.evidence_passages], query.evidence_keywords,
-                             self._vectors, self._keyword_weight, query.expected, self._settings.answer_type_bonus)
+                             self._vectors, self._settings.evidence_keyword_weight, query.expected,
+                             self._settings.answer_type_bonus)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from index.catalog import tokenize
 from rag.values import Answer, Citation, Claim, Evidence, Passage
-from rag.facts import answer_type, answer_values, numbers_in
+from rag.facts import answer_type, answer_values, numbers_in, states_numbers_of
 from rag.reader.rerank import Reading
-from rag.verification import CitationBook
+from rag.settings import AnswerSettings
+from rag.verification import CitationBook, quotes_hold
 
 ABSTENTIONS = {
     "en": "The documents don't say.",
@@ -34,17 +35,20 @@ class SupportPolicy:
 
     The thresholds apply to ``Evidence.score`` and were fitted on XQuAD (``python -m evals.calibrate``:
     questions asked with their paragraph removed from the corpus must abstain), never on our own
-    eval questions. Cross-language similarities run lower, so they get their own threshold.
+    eval questions. Cross-language similarities run lower, so they get their own threshold. The values
+    are settings (``AnswerSettings``: ``RAG_MIN_SCORE_SAME_LANGUAGE``...).
     """
 
-    min_score_same_language: float = 0.8925
-    min_score_cross_language: float = 0.8075
-    extra_margin: float = 0.01
+    min_score_same_language: float
+    min_score_cross_language: float
+    extra_margin: float
+
+    @classmethod
+    def of(cls, settings: AnswerSettings) -> SupportPolicy:
+        return cls(settings.min_score_same_language, settings.min_score_cross_language, settings.extra_margin)
 
     def supports(self, question: str, language: str, best: Evidence, passage: Passage) -> bool:
-        # A number the question names (a year, a count) must appear in the passage that answers it.
-        wanted = numbers_in(question)
-        if wanted and not wanted <= numbers_in(passage.text):
+        if not states_numbers_of(question, passage.text):
             return False
         same = language == passage.language
         return best.score >= (self.min_score_same_language if same else self.min_score_cross_language)
@@ -53,16 +57,22 @@ class SupportPolicy:
 class ExtractiveAnswerer:
     """Read path stage ``answer`` (offline, the default): quote the sentences that answer the question."""
 
-    def __init__(self, policy: SupportPolicy | None = None, max_sentences: int = 3, max_closest: int = 3):
-        self.policy = policy or SupportPolicy()
-        self._max = max_sentences
-        self._max_closest = max_closest
+    def __init__(self, settings: AnswerSettings | None = None):
+        settings = settings or AnswerSettings()
+        self.policy = SupportPolicy.of(settings)
+        self._max = settings.max_sentences
+        self._max_closest = settings.max_closest
 
     def warm_up(self) -> None:
         """Nothing to load: no model but the embedder, whose scores arrive with the evidence."""
 
     def run(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
             titles: dict[str, str], reading: Reading | None = None) -> Answer:
+        """The answer, each citation checked to quote its passage at its offsets (``quotes_hold``)."""
+        return quotes_hold(self._answer(question, language, evidence, passages, titles, reading))
+
+    def _answer(self, question: str, language: str, evidence: list[Evidence], passages: list[Passage],
+                titles: dict[str, str], reading: Reading | None) -> Answer:
         if reading is not None:
             return self._from_reading(question, language, reading, passages, titles)
 
@@ -90,10 +100,8 @@ class ExtractiveAnswerer:
         short = None
         if reading.short_answer is not None:
             short = " ".join(reading.short_answer.text.split())
-        answer = compose(question, language, chosen, passages, titles, short_answer=short,
-                         short_answer_of=evidence[0])
-        answer.confidence = reading.probability
-        return answer
+        return compose(question, language, chosen, passages, titles, short_answer=short,
+                       short_answer_of=evidence[0], confidence=reading.probability)
 
 
 def reader_choice(ranked: list[Evidence], extra: list[bool], limit: int, wanted: str | None) -> list[Evidence]:
@@ -154,10 +162,11 @@ def closest(evidence: list[Evidence], titles: dict[str, str], limit: int) -> lis
 
 
 def compose(question: str, language: str, chosen: list[Evidence], passages: list[Passage],
-            titles: dict[str, str], short_answer: str | None = None, short_answer_of: Evidence | None = None) -> Answer:
+            titles: dict[str, str], short_answer: str | None = None, short_answer_of: Evidence | None = None,
+            confidence: float | None = None) -> Answer:
     """One claim per chosen sentence: the quote, citing itself; equal quotes share a number. A ``short_answer``
     (a span of ``short_answer_of``) leads, citing that sentence's number."""
-    book = CitationBook(titles)
+    book = CitationBook(titles, passages)
     claims = []
     lead = None
     for item in chosen:
@@ -167,7 +176,7 @@ def compose(question: str, language: str, chosen: list[Evidence], passages: list
         if item is short_answer_of:
             lead = n
     return Answer(question=question, claims=claims, abstained=False, citations=book.citations,
-                  passages=passages, language=language,
+                  passages=passages, language=language, confidence=confidence,
                   short_answer=short_answer if lead is not None else None, short_answer_citation=lead)
 
 

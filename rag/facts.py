@@ -76,6 +76,13 @@ def answer_values(sentence: str, kind: str | None) -> set[str]:
     return set()
 
 
+def states_numbers_of(question: str, text: str) -> bool:
+    """The number rule of support: every number the question names (a year, a count) occurs in ``text``, the
+    passage that would answer it (true when the question names none)."""
+    wanted = numbers_in(question)
+    return not wanted or wanted <= numbers_in(text)
+
+
 def numbers_in(text: str) -> set[str]:
     """Numbers as written, without thousands separators (``12.000`` and ``12,000`` -> ``12000``)."""
     return {re.sub(r"[.,](?=\d{3}\b)", "", n) for n in _NUMBER.findall(text)}

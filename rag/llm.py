@@ -13,7 +13,7 @@ from rag.settings import LLMSettings
 
 
 class ChatClient:
-    """Chat completions, whole or streamed, with the settings' model, timeout and no silent retries."""
+    """Chat completions, whole or streamed, with the settings' model, timeout and temperature, and no silent retries."""
 
     def __init__(self, settings: LLMSettings):
         from openai import OpenAI
@@ -27,6 +27,7 @@ class ChatClient:
         self.model = settings.llm_model
         self.endpoint = settings.llm_base_url or "https://api.openai.com/v1"
         self._max_tokens = settings.llm_max_tokens
+        self._temperature = settings.llm_temperature
 
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens))
@@ -37,7 +38,7 @@ class ChatClient:
 
         try:
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, temperature=0.0,
+                model=self.model, messages=messages, stream=True, temperature=self._temperature,
                 max_tokens=max_tokens or self._max_tokens,
             )
             finished = False

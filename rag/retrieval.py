@@ -38,7 +38,8 @@ class Retriever:
         self._vectors = vectors
 
     def warm_up(self) -> None:
-        """Nothing to load: the store opened with the assistant and the sentence vectors come on demand."""
+        """Open the store (the sentence vectors come on demand)."""
+        self._store.open()
 
     def run(self, query: Query, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """Top ``k`` passages (settings' ``top_k``) by ``mode`` (settings' ``retrieval_mode``)."""

@@ -7,10 +7,14 @@
 takes the section it reads, so a constructor's signature says which settings can change it:
 
 - ``IndexSettings`` (index/settings.py): data directory, vector store, embedder, chunking — the write path;
-- ``RetrievalSettings``: how passages are found (retrieval.py, the question analysis);
+- ``RetrievalSettings``: how passages are found (retrieval.py, the question analysis, the copy filter);
 - ``AnswerSettings``: how an answer is chosen from the passages (evidence, extractive answer, reader);
+- ``VerificationSettings``: when a passage sentence supports a claim (citations.py);
 - ``LLMSettings``: the optional LLM endpoint (llm.py, generation.py); also ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``;
 - ``UISettings``: the chat app (ui/).
+
+Every number a stage was fitted or tuned with is a field, with a description saying where it came from;
+``python -m evals.calibrate`` prints the ``RAG_*`` lines of the values it fits.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from index.settings import CONFIG, IndexSettings
 
 
 class RetrievalSettings(BaseSettings):
-    """Read by ``QuestionAnalysis`` and ``Retriever``."""
+    """Read by ``QuestionAnalysis``, ``Retriever`` and ``CopyFilter``."""
 
     model_config = CONFIG
 
@@ -32,11 +36,11 @@ class RetrievalSettings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Retrieval strategy.")
     candidates: int = Field(20, ge=5, description="Candidates each ranker contributes before fusion.")
     keyword_weight: float = Field(
-        0.06, ge=0, description="Weight of keyword coverage in hybrid fusion and in the evidence score "
-        "(fitted on XQuAD, python -m evals.calibrate)."
+        0.06, ge=0, description="Weight of keyword coverage in hybrid fusion (fitted on XQuAD, python -m evals.calibrate; "
+        "also sets evidence_keyword_weight when that is not set)."
     )
     sentence_weight: float = Field(
-        0.5, ge=0, le=1, description="Share of a chunk's dense score that comes from its best sentence."
+        0.5, ge=0, le=1, description="Share of a chunk's dense score that comes from its best sentence (fitted on XQuAD)."
     )
     history_turns: int = Field(
         2, ge=0, description="Earlier questions of a conversation that inform a follow-up (the last N). The first "
@@ -47,16 +51,27 @@ class RetrievalSettings(BaseSettings):
         "so the question's own words outvote the conversation's. Not fitted either, for the same reason."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    copy_min_containment: float = Field(
+        0.8, gt=0, le=1, description="Two passages of different documents are copies when this share of the shorter "
+        "one's word 3-grams occurs in the other (rag/duplicates.py). The first version's choice, never fitted."
+    )
 
 
 class AnswerSettings(BaseSettings):
-    """Read by the evidence, answer and reader stages."""
+    """Read by ``EvidenceRanking``, ``ExtractiveAnswerer`` (its ``SupportPolicy``) and the reader."""
 
     model_config = CONFIG
 
     evidence_passages: int = Field(
         3, ge=1, description="The best N passages whose sentences compete to answer. The first version's choice, "
         "never fitted (the calibration fits the other evidence constants at 3)."
+    )
+    evidence_keyword_weight: float = Field(
+        0.06, ge=0, validation_alias=AliasChoices("evidence_keyword_weight", "RAG_EVIDENCE_KEYWORD_WEIGHT",
+                                                  "RAG_KEYWORD_WEIGHT"),
+        description="Weight of keyword coverage in a sentence's evidence score; the abstention thresholds were fitted "
+        "on scores made with it. One value with keyword_weight until both had a section: RAG_KEYWORD_WEIGHT still "
+        "sets it when RAG_EVIDENCE_KEYWORD_WEIGHT is unset.",
     )
     answer_type_bonus: float = Field(
         0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
@@ -65,6 +80,37 @@ class AnswerSettings(BaseSettings):
         "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
     )
     reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
+    min_score_same_language: float = Field(
+        0.8925, description="Evidence score the best sentence needs for an answer when it is in the question's "
+        "language; below it the answer abstains (fitted on XQuAD, python -m evals.calibrate)."
+    )
+    min_score_cross_language: float = Field(
+        0.8075, description="The same for a sentence in another language than the question, whose similarities run "
+        "lower (fitted on XQuAD; the fit's best, 0.795, answers more but abstains less, the weaker side already, so "
+        "0.8075 stays)."
+    )
+    extra_margin: float = Field(
+        0.01, ge=0, description="A further sentence is quoted only when its score is within this of the best one's. "
+        "The first version's choice, never fitted."
+    )
+    max_sentences: int = Field(3, ge=1, description="Sentences an extractive answer quotes at most.")
+    max_closest: int = Field(3, ge=0, description="Closest sentences an abstention shows at most (one per passage).")
+
+
+class VerificationSettings(BaseSettings):
+    """Read by ``CitationChecker`` (citations.py): when a passage sentence supports a claim of the LLM's."""
+
+    model_config = CONFIG
+
+    claim_min_similarity: float = Field(
+        0.84, description="e5 similarity a sentence needs to support a claim: accepts 1% of XQuAD's same-paragraph "
+        "wrong sentences (0.82: 7%; python -m evals.calibrate)."
+    )
+    claim_name_slack: float = Field(
+        0.02, ge=0, description="How much lower a sentence may score when every name and number of the claim is in "
+        "it: the smallest with the best F1 on the claim set's fit half (python -m evals.claims --sweep); 0.06 "
+        "verified made-up facts about named people."
+    )
 
 
 class LLMSettings(BaseSettings):
@@ -86,6 +132,9 @@ class LLMSettings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(400, ge=16, description="Upper bound on answer length.")
+    llm_temperature: float = Field(
+        0.0, ge=0, le=2, description="Sampling temperature; 0 = the same passages give the same answer."
+    )
 
     @property
     def llm_enabled(self) -> bool:
@@ -100,7 +149,7 @@ class UISettings(BaseSettings):
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI (`python -m ui`, `make run PORT=N`).")
 
 
-class Settings(IndexSettings, RetrievalSettings, AnswerSettings, LLMSettings, UISettings):
+class Settings(IndexSettings, RetrievalSettings, AnswerSettings, VerificationSettings, LLMSettings, UISettings):
     """Every section in one object: what ``Assistant``, the CLI, the UI and the evals pass around."""
 
     model_config = CONFIG

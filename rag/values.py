@@ -112,9 +112,11 @@ class Claim:
         return self.text + (" " + "".join(f"[{n}]" for n in self.citations) if self.citations else "")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
-    """An answer made of claims, the citations their numbers point at, and how it was made."""
+    """An answer made of claims, the citations their numbers point at, and how it was made. Built once by the
+    stage that shapes it; a later step that adds to it (the pipeline's timings) makes a copy
+    (``dataclasses.replace``)."""
 
     question: str
     claims: list[Claim]

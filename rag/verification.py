@@ -8,6 +8,7 @@ then point at those sentences, quoted exactly. An extractive answer quotes its s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from rag.citations import CitationChecker
@@ -15,11 +16,13 @@ from rag.values import Answer, Citation, Claim, Draft, Passage
 
 
 class CitationBook:
-    """The citations of one answer, numbered from 1 in order of first use; one number per quoted span."""
+    """The citations of one answer, numbered from 1 in order of first use; one number per quoted span. A citation
+    of one of ``passages`` names the other files holding the same text (``Passage.also_in``, rag/duplicates.py)."""
 
-    def __init__(self, titles: dict[str, str]):
+    def __init__(self, titles: dict[str, str], passages: list[Passage] | tuple[Passage, ...] = ()):
         self.citations: list[Citation] = []
         self._titles = titles
+        self._passages = passages
 
     def cite(self, source: str, start: int, end: int, quote: str, passage: int) -> int:
         """The number of the citation quoting ``source[start:end]``, added if new."""
@@ -27,8 +30,9 @@ class CitationBook:
             if (citation.source, citation.start, citation.end) == (source, start, end):
                 return citation.n
         n = len(self.citations) + 1
+        also_in = self._passages[passage].also_in if 0 <= passage < len(self._passages) else ()
         self.citations.append(Citation(n=n, source=source, start=start, end=end, quote=quote,
-                                       title=self._titles.get(source, ""), passage=passage))
+                                       title=self._titles.get(source, ""), passage=passage, also_in=also_in))
         return n
 
 
@@ -58,17 +62,18 @@ class Verification:
 
 
 def quotes_hold(answer: Answer) -> Answer:
-    """``answer`` without claims whose citations do not quote their passage's text at their offsets (an
-    answerer's bug, never seen): each citation must equal the passage text it points into."""
+    """``answer``, or a copy without the claims whose citations do not quote their passage's text at their
+    offsets (an answerer's bug, never seen): each citation must equal the passage text it points into."""
     bad = set()
     for citation in answer.citations:
         passage = answer.passages[citation.passage] if citation.passage is not None else None
         if passage is None or passage.source != citation.source or \
                 passage.text[citation.start - passage.start : citation.end - passage.start] != citation.quote:
             bad.add(citation.n)
-    if bad:
-        answer.claims = [c for c in answer.claims if not bad & set(c.citations)]
-        answer.citations = [c for c in answer.citations if c.n not in bad]
-        if answer.short_answer_citation in bad:
-            answer.short_answer, answer.short_answer_citation = None, None
-    return answer
+    if not bad:
+        return answer
+    short = answer.short_answer_citation not in bad
+    return dataclasses.replace(answer, claims=[c for c in answer.claims if not bad & set(c.citations)],
+                               citations=[c for c in answer.citations if c.n not in bad],
+                               short_answer=answer.short_answer if short else None,
+                               short_answer_citation=answer.short_answer_citation if short else None)

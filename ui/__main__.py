@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ui.app import build_app, launch
 
     assistant = Assistant(settings=settings)
+    assistant.warm_up()  # a data directory or store that cannot be used is reported now, not at the first chat
     if args.index:
         report = add_with_progress(assistant, args.index)
         print(report.summary())

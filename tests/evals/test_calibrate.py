@@ -3,15 +3,14 @@ fit, one test), indexed with the real embedder and Chroma, through the same func
 
 from __future__ import annotations
 
-import inspect
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from evals import calibrate, cases
 from evals.metrics import first_gold_rank
-from rag.citations import CitationChecker
-from rag.extractive import SupportPolicy
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -52,22 +51,15 @@ def calibrated(tmp_path_factory) -> Calibrated:
     assistant.close()
 
 
-def test_report_has_every_constant_with_today_from_the_code_and_the_best_from_its_grid(calibrated):
+def test_report_has_every_constant_named_by_its_setting_with_today_from_settings_and_the_best_from_its_grid(calibrated):
     constants = calibrated.report["constants"]
-    defaults = Settings()
-    today = {
-        "keyword_weight": defaults.keyword_weight, "sentence_weight": defaults.sentence_weight,
-        "answer_type_bonus": defaults.answer_type_bonus,
-        "min_score_same_language": SupportPolicy().min_score_same_language,
-        "min_score_cross_language": SupportPolicy().min_score_cross_language,
-        "min_similarity": inspect.signature(CitationChecker).parameters["min_similarity"].default,
-    }
     grids = {
         "keyword_weight": calibrate.KEYWORD_WEIGHTS, "sentence_weight": calibrate.SENTENCE_WEIGHTS,
         "answer_type_bonus": calibrate.BONUSES, "min_score_same_language": calibrate.THRESHOLDS,
-        "min_score_cross_language": calibrate.THRESHOLDS, "min_similarity": calibrate.CLAIM_THRESHOLDS,
+        "min_score_cross_language": calibrate.THRESHOLDS, "claim_min_similarity": calibrate.CLAIM_THRESHOLDS,
     }
-    assert set(constants) == set(today)
+    assert set(constants) == set(grids)
+    today = {name: getattr(Settings(), name) for name in grids}
     for name, constant in constants.items():
         assert constant["today"] == today[name], name
         assert constant["chosen"] in grids[name], name
@@ -126,9 +118,29 @@ def test_sweeps_score_with_the_pipelines_own_stages(calibrated):
     assert 0 < answered < 2 * len(asked), "the check must see both answers and abstentions"
 
 
+def test_the_printed_lines_set_the_supported_values_through_the_environment(calibrated, monkeypatch):
+    lines = calibrate.settings_lines(calibrated.report)
+    assignments = [line for line in lines if not line.startswith("#")]
+    assert len(assignments) == len(calibrated.report["constants"])
+    for line in assignments:
+        name, value = line.split("=", 1)
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    for name, constant in calibrated.report["constants"].items():
+        assert getattr(settings, name) == calibrate.kept(constant), name
+    # The evidence score's keyword weight follows the fusion's, as the sweeps ran it.
+    assert settings.evidence_keyword_weight == settings.keyword_weight
+    assert all(line in calibrate.markdown(calibrated.report) for line in assignments)
+
+
+def test_the_calibration_reaches_the_stages_through_public_names_only():
+    source = Path(calibrate.__file__).read_text(encoding="utf-8")
+    assert re.findall(r"\b(?:assistant|pipeline)\._\w+", source) == []
+
+
 def test_help_lists_the_options(capsys):
     with pytest.raises(SystemExit):
         calibrate.main(["--help"])
     out = capsys.readouterr().out
-    assert all(option in out for option in ("--out", "--limit", "--data-dir"))
+    assert all(option in out for option in ("--out", "--limit", "--data-dir", "--env"))
 

@@ -76,15 +76,24 @@ def test_a_second_client_sees_the_same_vectors(stack, corpus):
     assert sorted(other.ids_for("meta.txt")) == sorted(stack.store.ids_for("meta.txt"))
 
 
-def test_unreachable_server_is_a_backend_error(tmp_path, free_port):
+def test_unreachable_server_is_a_backend_error_at_first_use(tmp_path, free_port):
     port = free_port()  # nothing listens there
     settings = IndexSettings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)
+    store = VectorStore(settings)  # stores its settings only
     with pytest.raises(BackendError) as info:
-        VectorStore(settings)
+        store.count()
     assert f"127.0.0.1:{port}" in str(info.value) and "chroma run" in str(info.value)
 
 
+def test_making_an_embedded_store_touches_no_file_until_it_opens(tmp_path):
+    store = VectorStore(IndexSettings(data_dir=tmp_path / "data"))
+    assert not (tmp_path / "data").exists() and store.location == f"embedded chroma at {tmp_path / 'data' / 'chroma'}"
+    store.open()
+    assert store.count() == 0 and (tmp_path / "data" / "chroma" / "chroma.sqlite3").exists()
+
+
 def test_chromas_own_errors_are_store_failures(stack):
+    stack.store.open()
     with pytest.raises(BackendError, match=r"get vectors failed: Expected include item"):
         with stack.store._guard("get vectors"):
             stack.store._chunks.get(ids=["x"], include=["bogus"])  # chromadb's own validation: a ValueError

@@ -247,14 +247,15 @@ def test_another_writer_makes_the_next_question_reopen_the_store_once(seeded_dir
     data_dir = tmp_path / "data"
     shutil.copytree(seeded_dir, data_dir)
     reader, writer = Assistant(data_dir=data_dir), Assistant(data_dir=data_dir)
+    check_citations(reader, reader.ask("Who led the Meta delegation?"))  # opens the store
     opened = reader._store._client
     check_citations(reader, reader.ask("Who led the Meta delegation?"))
     assert reader._store._client is opened  # nothing changed: no reload
 
     note = tmp_path / "station.txt"
     note.write_text("The Varga-7 research station was founded in 1807 by the explorer Ilse Varga.\n", encoding="utf-8")
+    assert writer.add([note]).added == ["station.txt"]  # opens the writer's store
     writer_client = writer._store._client
-    assert writer.add([note]).added == ["station.txt"]
     check_citations(writer, writer.ask("When was the Varga-7 research station founded?"))
     assert writer._store._client is writer_client
 
@@ -267,6 +268,45 @@ def test_another_writer_makes_the_next_question_reopen_the_store_once(seeded_dir
     assert reader._store._client is reopened
     reader.close()
     writer.close()
+
+
+# -- nothing opened before first use (issue 21) ---------------------------------------------------------
+def test_making_an_assistant_touches_no_file_until_first_use(tmp_path):
+    data_dir = tmp_path / "missing" / "data"
+    assistant = Assistant(data_dir=data_dir)
+    assert not (tmp_path / "missing").exists()
+    assert "chroma" in assistant.status()["vector_store"] and assistant.documents() == []
+    assert (data_dir / "catalog.sqlite3").exists() and not (data_dir / "chroma").exists()  # no question yet
+    assistant.warm_up()
+    assert (data_dir / "chroma" / "chroma.sqlite3").exists()
+    assistant.close()
+
+
+@pytest.mark.parametrize("first_use", ["ask", "documents", "warm_up"])
+def test_a_data_directory_that_cannot_be_made_is_reported_at_first_use_with_the_usual_message(tmp_path, capsys,
+                                                                                              first_use):
+    from rag.cli import run_command
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assistant = Assistant(data_dir=blocker / "data")  # no error yet
+    call = {"ask": lambda: assistant.ask("Who led the Meta delegation?"), "documents": assistant.documents,
+            "warm_up": assistant.warm_up}[first_use]
+    assert run_command(call) == 2
+    assert capsys.readouterr().err == (f"error: {blocker / 'data'}: Not a directory; check the path and its "
+                                       "permissions (RAG_DATA_DIR, --data-dir)\n")
+
+
+def test_a_vector_store_that_cannot_be_opened_is_reported_at_the_first_question(tmp_path):
+    from index.errors import BackendError
+
+    (tmp_path / "chroma").write_text("not a folder", encoding="utf-8")
+    assistant = Assistant(data_dir=tmp_path)
+    assert assistant.documents() == []  # the catalog opens; the store is not needed yet
+    with pytest.raises(BackendError, match=rf"^cannot open the vector store \(embedded Chroma at "
+                                           rf"{tmp_path / 'chroma'}\): .*File exists"):
+        assistant.ask("Who led the Meta delegation?")
+    assistant.close()
 
 
 # -- document identity (issue 20) ----------------------------------------------------------------------

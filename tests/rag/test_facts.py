@@ -1,10 +1,10 @@
-"""rag/facts.py: the answer-type cues (person names, the kind of answer a question asks for)."""
+"""rag/facts.py: the answer-type cues (person names, the kind of answer a question asks for) and the number rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.facts import answer_type, has_answer_type, numbers_in
+from rag.facts import answer_type, has_answer_type, numbers_in, states_numbers_of
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,11 @@ def test_person_questions_in_three_languages():
 
 def test_numbers_are_read_without_thousands_separators():
     assert numbers_in("12.000 người, 12,000 users, 1,5% và 2024") == {"12000", "1,5", "2024"}
+
+
+def test_a_passage_supports_a_question_only_if_it_states_every_number_the_question_names():
+    assert states_numbers_of("Who won in 2014?", "The 2014 final was won by Germany.")
+    assert not states_numbers_of("Who won in 2014?", "The 2010 final was won by Spain.")
+    assert not states_numbers_of("What happened in 2014 and 2018?", "In 2014 Germany won.")
+    assert states_numbers_of("Who won the final?", "The 2010 final was won by Spain.")  # none named
+    assert states_numbers_of("Có 12.000 người dùng không?", "Khoảng 12,000 người dùng.")  # separators read alike

@@ -14,7 +14,7 @@ from rag.duplicates import CopyFilter
 from rag.evidence import EvidenceRanking
 from rag.extractive import ExtractiveAnswerer
 from rag.generation import LLMAnswerer
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, StageRun, VerifiedLLM
 from rag.question import QuestionAnalysis
 from rag.retrieval import Retriever
 from rag.values import Answer, Claim, Query
@@ -28,9 +28,48 @@ META = "Who led the Meta delegation?"
 def test_the_stages_run_in_the_documented_order(seeded_assistant):
     pipeline = seeded_assistant.pipeline
     assert [type(s) for s in pipeline.stages()] == [QuestionAnalysis, Retriever, CopyFilter, EvidenceRanking,
-                                                    ExtractiveAnswerer, Verification]
+                                                    ExtractiveAnswerer]
     assert all(callable(s.warm_up) and callable(s.run) for s in pipeline.stages())
     pipeline.warm_up()
+    seen: list[StageRun] = []
+    with pipeline.observing(seen.append):
+        list(pipeline.run(META))
+    # What ran is what stages() lists, in its order, each once.
+    assert [r.name for r in seen] == ["question", "retrieval", "copies", "evidence", "answer"]
+    assert [getattr(pipeline, attribute) for name, attribute, _ in pipeline.STAGES
+            if name in {r.name for r in seen}] == pipeline.stages()
+    assert pipeline.observers == []  # the hook is gone after the block
+    list(pipeline.run(META))
+    assert len(seen) == 5
+
+
+def test_observers_see_each_stages_inputs_outputs_and_seconds(seeded_assistant):
+    pipeline = seeded_assistant.pipeline
+    seen: dict[str, StageRun] = {}
+    with pipeline.observing(lambda record: seen.setdefault(record.name, record)):
+        answer = list(pipeline.run(META))[-1].answer
+    query = seen["question"].output
+    assert isinstance(query, Query) and seen["question"].inputs["question"] == META
+    assert seen["retrieval"].inputs == {"query": query, "k": None, "mode": None}
+    assert seen["copies"].inputs["passages"] == seen["retrieval"].output
+    assert seen["evidence"].inputs["passages"] == seen["copies"].output == answer.passages
+    assert seen["answer"].inputs["evidence"] == seen["evidence"].output
+    assert seen["answer"].output.claims == answer.claims  # the same answer, before its timings were added
+    assert all(r.seconds >= 0 for r in seen.values())
+    assert answer.timings["retrieve_s"] == pytest.approx(seen["retrieval"].seconds + seen["copies"].seconds)
+    assert answer.timings["evidence_s"] == pytest.approx(seen["evidence"].seconds)
+    assert seen["retrieval"].summary().startswith("retrieval ") and "-> 5 Passage" in seen["retrieval"].summary()
+
+
+def test_a_stage_called_out_of_the_documented_order_is_refused(seeded_assistant):
+    from rag.pipeline import _Trace
+
+    trace = _Trace(seeded_assistant.pipeline)
+    query = trace.run("question", META)
+    passages = trace.run("retrieval", query)
+    trace.run("evidence", query, passages)
+    with pytest.raises(RuntimeError, match="'copies' called after 'evidence'"):
+        trace.run("copies", passages)
 
 
 def test_one_question_through_every_stage_by_hand_equals_the_pipeline(seeded_assistant):
@@ -39,7 +78,7 @@ def test_one_question_through_every_stage_by_hand_equals_the_pipeline(seeded_ass
     assert isinstance(query, Query)
     passages = pipeline.copies.run(pipeline.retrieval.run(query))
     evidence = pipeline.evidence.run(query, passages)
-    titles = seeded_assistant._catalog.titles([p.source for p in passages])
+    titles = pipeline.catalog.titles([p.source for p in passages])
     by_hand = pipeline.extractive.run(query.question, query.language, evidence, passages, titles)
     chunks = list(pipeline.run(META))
     answer = chunks[-1].answer
@@ -74,14 +113,20 @@ def llm_assistant(seeded_dir, llm):
 def test_with_an_llm_the_answer_and_verification_stages_join_and_stream_claims(llm_assistant, llm):
     pipeline = llm_assistant.pipeline
     assert isinstance(pipeline, Pipeline) and isinstance(pipeline.llm, LLMAnswerer)
-    assert [type(s) for s in pipeline.stages()][-2:] == [LLMAnswerer, Verification]
+    assert [type(s) for s in pipeline.stages()][-2:] == [ExtractiveAnswerer, VerifiedLLM]
+    assert (pipeline.verified_llm.llm, pipeline.verified_llm.verification) == (pipeline.llm, pipeline.verification)
+    assert isinstance(pipeline.verification, Verification)
     assert isinstance(pipeline.verification.checker, CitationChecker)
     passages = llm_assistant.retrieve(META)
     n = next(i for i, p in enumerate(passages, start=1) if "Rafael Frankel" in p.text)
     llm.mode, llm.reply = "ok", (f"Rafael Frankel led the Meta delegation [{n}]. "
                                  f"The delegation travelled to the Moon [{n}].")
-    chunks = list(pipeline.run(META))
+    seen: list[StageRun] = []
+    with pipeline.observing(seen.append):
+        chunks = list(pipeline.run(META))
     answer = chunks[-1].answer
+    assert [r.name for r in seen] == ["question", "retrieval", "copies", "evidence", "answer", "generate"]
+    assert seen[-1].output.claims == answer.claims and answer.timings["generate_s"] == pytest.approx(seen[-1].seconds)
     assert answer.mode == "llm" and [c.claim for c in chunks if c.claim] == answer.claims
     (claim,) = answer.claims  # the made-up sentence is not shown
     assert claim.text == "Rafael Frankel led the Meta delegation." and claim.citations == (1,)

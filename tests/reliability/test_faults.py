@@ -87,7 +87,7 @@ def test_chroma_server_killed_mid_ingest(own_chroma, tmp_path):
     with pytest.raises(BackendError, match=f"127.0.0.1:{own_chroma.port}"):
         assistant.ask("How many okapis were counted?")
     with pytest.raises(BackendError, match="is `chroma run` up"):
-        Assistant(data_dir=tmp_path / "other", chroma_host="127.0.0.1", chroma_port=own_chroma.port)
+        Assistant(data_dir=tmp_path / "other", chroma_host="127.0.0.1", chroma_port=own_chroma.port).warm_up()
     # A removal while the store is down fails loudly and is finished later, never left half-done.
     with pytest.raises(BackendError):
         assistant.remove(names[0])

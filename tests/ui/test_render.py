@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
@@ -141,8 +142,7 @@ def test_reader_confidence_is_a_small_line_and_absent_when_the_reader_is_off():
     answer = Answer(question="q", claims=[Claim("x", (1,))], abstained=False, citations=[CITATION], confidence=0.874)
     assert '<div class="rag-confidence">reader confidence 87%</div>' in answer_markdown(answer, turn=1)
     assert api_payload(answer)["confidence"] == 0.874
-    answer.confidence = None
-    assert "rag-confidence" not in answer_markdown(answer, turn=1)
+    assert "rag-confidence" not in answer_markdown(dataclasses.replace(answer, confidence=None), turn=1)
 
 
 # -- cards grouped by document; closest passages on an abstention ------------------------------------
@@ -189,5 +189,5 @@ def test_short_answer_leads_in_bold_and_goes_out_in_the_api():
     assert answer.text == "Rafael Frankel — Rafael Frankel led it. [1]"
     payload = api_payload(answer)
     assert (payload["short_answer"], payload["short_answer_citation"]) == ("Rafael Frankel", 1)
-    answer.short_answer, answer.short_answer_citation = None, None
+    answer = dataclasses.replace(answer, short_answer=None, short_answer_citation=None)
     assert not answer_markdown(answer, turn=1).startswith("**") and api_payload(answer)["short_answer"] is None
