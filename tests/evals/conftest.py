@@ -57,3 +57,13 @@ def xquad_sample_eval(tmp_path_factory) -> EvalRun:
                       "--gate"], root / "reports")
     run.data_dir = root / "data"
     return run
+
+
+@pytest.fixture(scope="session")
+def userdocs_eval(tmp_path_factory) -> EvalRun:
+    """The userdocs set (nine documents users would add, 86 questions), hybrid mode, gated."""
+    root = tmp_path_factory.mktemp("userdocs-eval")
+    run = _run_evals(["--dataset", "userdocs", "--modes", "hybrid", "--no-llm", "--data-dir", str(root / "data"),
+                      "--gate"], root / "reports")
+    run.data_dir = root / "data"
+    return run

@@ -255,3 +255,11 @@ def test_llm_gate_fails_when_the_checker_is_broken(llm_seeded, llm, monkeypatch)
     failures = llm_gate_failures(llm_seeded, llm)
     wrong = [reply for _, reply, right in LLM_SCENARIOS if not right]
     assert len(failures) == len(wrong), failures
+
+
+@pytest.mark.slow
+def test_gate_passes_on_userdocs(userdocs_eval):
+    run = userdocs_eval
+    assert run.code == 0, run.stdout + run.stderr
+    assert "ok   userdocs hybrid all accuracy" in run.stdout
+    assert "ok   userdocs hybrid all abstention_recall" in run.stdout
