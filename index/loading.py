@@ -1,4 +1,4 @@
-"""Files in, ``Document`` records out: txt, md, html and pdf, with title, date, language and hash.
+"""Files in, ``Document`` records out: txt, md, html, pdf and docx, with title, date, language and hash.
 
 Paths may be files or folders (walked recursively, hidden files skipped). Every refusal is an
 ``InputError`` worded ``NAME: what happened; what to do`` (the family of messages in index/errors.py).
@@ -11,13 +11,18 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.chunking import FULL_LINE, title_candidate
 from index.documents import Document
 from index.errors import InputError, UnsupportedFileError, raised_by
 from index.language import detect_language
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+if TYPE_CHECKING:
+    from docx.table import Table, _Cell
+    from docx.text.paragraph import Paragraph
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 _DATE_PATTERNS = (
     re.compile(r"\bdate\s+(\d{4}-\d{2}(?:-\d{2})?)\b", re.IGNORECASE),
@@ -87,6 +92,8 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     data = path.read_bytes()
     if suffix == ".pdf":
         text, title = _pdf_text(data, source)
+    elif suffix == ".docx":
+        text, title = _docx_text(data, source)
     else:
         raw = _decode(data, source)
         if suffix in (".html", ".htm"):
@@ -136,7 +143,7 @@ def find_date(text: str) -> str | None:
     return None
 
 
-_BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML and PDF can be indexed"
+_BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML, PDF and Word (.docx) can be indexed"
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -267,6 +274,85 @@ def _join_pdf_lines(page: str) -> str:
         previous = line
     paragraphs.append(current)
     return "\n\n".join(p for p in paragraphs if p)
+
+
+# A password-protected Office file is an OLE compound file (as old .doc files are) holding an EncryptedPackage.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_DOCX_HEADING = re.compile(r"(?:Heading (\d)|Title)$")
+
+
+def _docx_text(data: bytes, source: str) -> tuple[str, str | None]:
+    """A Word document's body in reading order: paragraphs apart, headings as ``#`` lines, list items as
+    ``-`` lines, each table row a ``|`` line of its cells where the table stands. The title is the
+    document's own (core properties), else its first heading."""
+    import io
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            raise InputError(f"{source}: the Word file is password-protected; save a copy without the password "
+                             "and add that")
+        raise InputError(f"{source}: this is an old Word 97-2003 document (.doc), not a .docx; open it and save it "
+                         "as .docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = [block for item in document.iter_inner_content() for block in _docx_blocks(item)]
+        title = document.core_properties.title.strip()
+    except Exception as exc:
+        # A broken package fails anywhere inside python-docx (its own errors, zipfile's, lxml's, KeyError...):
+        # whatever python-docx's code raised is the file's fault, anything else a bug of ours.
+        if not raised_by(exc, "docx"):
+            raise
+        what = "not a zip package" if isinstance(exc, PackageNotFoundError) else f"{type(exc).__name__}: {exc}"
+        raise InputError(f"{source}: cannot read this Word file ({' '.join(what.split())}); open it in Word or "
+                         "LibreOffice and save it again as .docx") from None
+    text, previous = "", None
+    for kind, line in blocks:
+        if line:
+            text += ("\n" if kind == previous and kind in ("list", "row") else "\n\n") if text else ""
+            text += line
+            previous = kind
+    heading = next((line.lstrip("#").strip() for kind, line in blocks if kind == "heading" and line), None)
+    return text, title or heading
+
+
+def _docx_blocks(item: Paragraph | Table) -> list[tuple[str, str]]:
+    """``(kind, line)`` for a paragraph (``heading``, ``list`` or ``text``) or each row of a table (``row``)."""
+    from docx.table import Table
+
+    if isinstance(item, Table):
+        rows = [[_docx_cell_text(cell) for cell in _distinct(row.cells)] for row in item.rows]
+        return [("row", "| " + " | ".join(cells) + " |") for cells in rows if any(cells)]
+    style = item.style.name if item.style is not None else ""
+    words = " ".join(item.text.split())
+    heading = _DOCX_HEADING.match(style)
+    if heading and words:
+        return [("heading", "#" * min(int(heading.group(1) or 1), 6) + " " + words)]
+    # Numbering (bullets, numbers) is set on the paragraph or by a List style; python-docx has no API for it.
+    if words and (style.startswith("List") or item._p.pPr is not None and item._p.pPr.numPr is not None):
+        return [("list", "- " + words)]
+    return [("text", "\n".join(" ".join(line.split()) for line in item.text.split("\n")).strip())]
+
+
+def _docx_cell_text(cell: _Cell) -> str:
+    """A table cell's words on one line; a table inside it adds its cells' words."""
+    from docx.table import Table
+
+    parts = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            parts += [_docx_cell_text(inner) for row in item.rows for inner in _distinct(row.cells)]
+        else:
+            parts.append(item.text)
+    return " ".join(" ".join(parts).split())
+
+
+def _distinct(cells: tuple[_Cell, ...]) -> list[_Cell]:
+    """A row's cells, one spanning several columns once (python-docx repeats it per column)."""
+    return [cell for i, cell in enumerate(cells) if i == 0 or cell is not cells[i - 1]]
 
 
 TITLE_CHARS = 80
