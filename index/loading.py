@@ -6,9 +6,11 @@ Paths may be files or folders (walked recursively, hidden files skipped). Every 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ from index.errors import InputError, UnsupportedFileError, raised_by
 from index.language import detect_language
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
     from docx.table import Table, _Cell
     from docx.text.paragraph import Paragraph
 
@@ -95,7 +98,7 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     elif suffix == ".docx":
         text, title = _docx_text(data, source)
     else:
-        raw = _decode(data, source)
+        raw = _decode(data, source, _declared_charset(data) if suffix in (".html", ".htm") else None)
         if suffix in (".html", ".htm"):
             text, title = _html_text(raw)
         else:
@@ -143,18 +146,42 @@ def find_date(text: str) -> str | None:
     return None
 
 
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The encoding a web page declares in a ``<meta>`` near its start, if any."""
+    match = _CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _in_charset(data: bytes, charset: str | None) -> str | None:
+    """``data`` decoded as ``charset``, composed (NFC); None without a charset or when it does not decode."""
+    if not charset:
+        return None
+    try:
+        codec = codecs.lookup(charset).name
+        # Browsers read latin-1 and ASCII as windows-1252; windows-1258 writes Vietnamese tones as combining marks.
+        text = data.decode("cp1252" if codec in ("iso8859-1", "ascii") else codec)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return unicodedata.normalize("NFC", text)
+
+
 _BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML, PDF and Word (.docx) can be indexed"
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, charset: str | None = None) -> str:
+    """UTF-8 text, or text in the ``charset`` a web page declares (a page is saved in its site's encoding)."""
     if b"\x00" in data[:8192]:
         raise InputError(f"{source}: {_BINARY}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{source}: not valid UTF-8 (first bad byte at offset {exc.start}); save it as UTF-8 and add it again"
-        ) from None
+        text = _in_charset(data, charset)
+        if text is None:
+            raise InputError(f"{source}: not valid UTF-8 (first bad byte at offset {exc.start}); save it as UTF-8 "
+                             "and add it again") from None
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > max(8, len(text[:8192]) // 100):
         raise InputError(f"{source}: {_BINARY}")
@@ -168,13 +195,72 @@ _HTML_BLOCKS = ["p", "div", "section", "article", "header", "footer", "main", "a
 
 
 def _html_text(raw: str) -> tuple[str, str | None]:
-    """Visible text, one paragraph per block element (blank lines between), headings as ``#`` lines,
-    list items as ``-`` lines and images as their file name, so the chunker sees the page's structure."""
-    from bs4 import BeautifulSoup, NavigableString
+    """A page's main content (``_main_content``) as text (``_html_layout``); its title is the ``<title>``,
+    else the first ``<h1>``/``<h2>``."""
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "html.parser")
     title_tag = soup.find("title") or soup.find(["h1", "h2"])
     title = title_tag.get_text(" ", strip=True) if title_tag else None
+    return _html_layout(_main_content(soup)), title or None
+
+
+# What a page's markup marks as no part of its content: menus, side bars, forms, dialogs.
+_CHROME_TAGS = ["nav", "aside", "form", "button", "dialog", "select"]
+_CHROME_ROLES = ["navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog"]
+_CONSENT = re.compile(r"cookie|consent|gdpr", re.I)
+# trafilatura writes inline code as <pre> as well: one inside these is words of their sentence.
+_TEXT_PARENTS = ["p", "li", "td", "th", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"]
+
+
+def _main_content(soup: BeautifulSoup) -> Tag:
+    """The page without its chrome (menus, site header and footer, cookie notices, side bars).
+
+    What the markup marks as chrome goes first (``_CHROME_TAGS``, ``_CHROME_ROLES``, a ``<header>`` or
+    ``<footer>`` outside the article, cookie/consent boxes). A page that then names one main region
+    (``<main>`` or ``role=main``, else one ``<article>``) is that region, whole; any other page is what
+    trafilatura finds its main content to be (``_extracted``), else the page as cleaned.
+    """
+    chrome = soup.find_all(_CHROME_TAGS) + soup.find_all(attrs={"role": _CHROME_ROLES})
+    chrome += [tag for tag in soup.find_all(["header", "footer"])
+               if not tag.find_parent(["article", "main"]) and not tag.find_parent(attrs={"role": "main"})]
+    chrome += [tag for tag in soup.find_all(True) if tag.name not in ("html", "body", "main", "article")
+               and _CONSENT.search(" ".join([tag.get("id") or "", *(tag.get("class") or [])]))]
+    for tag in chrome:
+        if not tag.decomposed:
+            tag.decompose()
+    regions = soup.find_all("main") or soup.find_all(attrs={"role": "main"})
+    if len(regions) != 1:
+        regions = soup.find_all("article")
+    if len(regions) == 1:
+        return regions[0]
+    return _extracted(soup) or soup
+
+
+def _extracted(soup: BeautifulSoup) -> BeautifulSoup | None:
+    """trafilatura's main content of the page, as HTML; None when it holds less than trafilatura's own
+    minimum of text (too little to judge by: a page that short is all body)."""
+    from bs4 import BeautifulSoup
+    from trafilatura import extract
+    from trafilatura.settings import DEFAULT_CONFIG
+
+    # Precision: its balanced mode rescues a thin result with a dump of the page's text, paragraphs run together.
+    html = extract(str(soup), output_format="html", favor_precision=True, include_tables=True, include_images=True,
+                   include_links=False, include_comments=False)
+    found = BeautifulSoup(html or "", "html.parser")
+    if len(found.get_text(strip=True)) < DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE"):
+        return None
+    for pre in found.find_all("pre"):
+        if pre.find_parent(_TEXT_PARENTS):
+            pre.unwrap()
+    return found
+
+
+def _html_layout(soup: Tag) -> str:
+    """Visible text, one paragraph per block element (blank lines between), headings as ``#`` lines,
+    list items as ``-`` lines and images as their file name, so the chunker sees the page's structure."""
+    from bs4 import NavigableString
+
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     # Line breaks in the HTML source are spaces; the structure comes from the elements below.
@@ -202,8 +288,7 @@ def _html_text(raw: str) -> tuple[str, str | None]:
         tag.insert_before("\n" if tag.name == "li" else "\n\n")
         tag.insert_after("\n" if tag.name == "li" else "\n\n")
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in soup.get_text("").split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return text, title or None
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _image_name(tag) -> str:

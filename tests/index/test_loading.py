@@ -9,6 +9,7 @@ import pytest
 
 from index.errors import InputError, UnsupportedFileError
 from index.loading import find_date, iter_files, load_document, shortened
+from tests import pages
 from tests.pdf import make_pdf
 from tests.word import (REPORT_TEXT, encrypted_docx, random_bytes_docx, report_docx,
                         zip_without_document_docx)
@@ -105,6 +106,78 @@ def test_long_first_line_title_is_shortened(tmp_path):
 )
 def test_find_date(text, expected):
     assert find_date(text) == expected
+
+
+# -- web pages: the article, not the site around it ---------------------------------------------------
+@pytest.mark.parametrize("page", [pages.semantic_page, pages.div_page], ids=["semantic", "divs"])
+def test_a_page_is_its_article_without_menu_footer_cookie_banner_or_scripts(tmp_path, page):
+    doc = load(write(tmp_path / "cau.html", page()))
+    for body in pages.BODY_TEXTS:
+        assert body in doc.text
+    for chrome in pages.CHROME_TEXTS:
+        assert chrome not in doc.text
+    assert doc.title == "Cầu Long Biên được tu bổ | Báo Sông Hồng"
+    assert doc.language == "vi" and doc.date == "2026-10-14"
+
+
+def test_the_userdocs_press_release_loses_its_menu_and_footer():
+    path = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "userdocs" / "lumora-press-release.html"
+    doc = load(path)
+    assert doc.text.startswith("# Lumora Solar opens its first factory in Vietnam\n\nDa Nang, 14 October 2026")
+    assert doc.text.endswith("Sophie Lambert, communications manager\npress@lumora-solar.example\n+31 40 555 0192")
+    for chrome in ("Home", "Careers", "All rights reserved", "Privacy", "Torenallee"):
+        assert chrome not in doc.text
+
+
+def test_a_page_of_bare_divs_keeps_inline_code_in_its_sentence(tmp_path):
+    # trafilatura, which reads such pages, writes inline code as <pre>: it must stay inside the sentence.
+    sentence = "Step {}: run <code>rag index seeds/</code> once, then ask questions about the articles it holds."
+    html = ("<html><body><div class='menu'><a href='/'>Home</a> <a href='/docs'>Docs</a></div><div class='text'>"
+            + "".join(f"<p>{sentence.format(n)}</p>" for n in range(1, 5))
+            + "<pre>rag ask 'Who led the delegation?'</pre></div></body></html>")
+    doc = load(write(tmp_path / "usage.html", html))
+    assert "Step 4: run rag index seeds/ once, then ask questions about the articles it holds." in doc.text
+    assert "rag ask 'Who led the delegation?'" in doc.text and "Home" not in doc.text
+
+
+def test_a_small_page_is_all_body(tmp_path):
+    # Too little text for main-content extraction to judge: the page as written, structure and all.
+    html = "<html><body><h1>Note</h1><p>The ferry stopped running in 1999.</p><ul><li>Since 1921</li></ul></body></html>"
+    assert load(write(tmp_path / "note.html", html)).text == "# Note\n\nThe ferry stopped running in 1999.\n\n- Since 1921"
+
+
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [("utf-8", "Le conseil a voté la rénovation de l’église Saint-Étienne, fermée depuis l’été 2019."),
+     ("iso-8859-1", "Le conseil a voté la rénovation de l’église Saint-Étienne, fermée depuis l’été 2019."),
+     ("windows-1258", "Hội đồng nhân dân thành phố đã thông qua kế hoạch tu bổ nhà thờ lớn vào năm 2019.")],
+)
+def test_a_page_in_its_declared_charset_keeps_its_accents(tmp_path, charset, text):
+    # A page is saved in its site's encoding; browsers read latin-1 as windows-1252 (the ’ is 0x92 there).
+    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head><body>'
+    page += "".join(f"<div><p>{n}. {text}</p></div>" for n in range(1, 6)) + "</body></html>"
+    data = _cp1258(page) if charset == "windows-1258" else page.encode("cp1252" if charset == "iso-8859-1" else charset)
+    doc = load(write(tmp_path / "page.html", data))
+    assert doc.text == "\n\n".join(f"{n}. {text}" for n in range(1, 6))
+
+
+def _cp1258(text: str) -> bytes:
+    """``text`` as windows-1258 writes it: vowels with their own marks (â, ơ...), tones as combining marks after them."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+                   + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")
+
+
+def test_a_page_that_is_not_in_its_declared_charset_is_refused(tmp_path):
+    data = '<meta charset="utf-8"><p>Café crème</p>'.encode("latin-1")
+    with pytest.raises(InputError, match=r"page\.html: not valid UTF-8"):
+        load(write(tmp_path / "page.html", data))
 
 
 # -- Word documents (built with python-docx in the test) ----------------------------------------------
