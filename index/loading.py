@@ -195,14 +195,17 @@ _HTML_BLOCKS = ["p", "div", "section", "article", "header", "footer", "main", "a
 
 
 def _html_text(raw: str) -> tuple[str, str | None]:
-    """A page's main content (``_main_content``) as text (``_html_layout``); its title is the ``<title>``,
-    else the first ``<h1>``/``<h2>``."""
+    """A page's main content as text (``_html_layout``), its title the ``<title>``, else the first ``<h1>``/``<h2>``.
+
+    The main content is the one region the markup names once its chrome is dropped (``_marked_main``), else
+    what trafilatura extracts (``_extracted``), else the page without its marked chrome.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "html.parser")
     title_tag = soup.find("title") or soup.find(["h1", "h2"])
     title = title_tag.get_text(" ", strip=True) if title_tag else None
-    return _html_layout(_main_content(soup)), title or None
+    return _html_layout(_marked_main(soup) or _extracted(soup) or soup), title or None
 
 
 # What a page's markup marks as no part of its content: menus, side bars, forms, dialogs.
@@ -213,14 +216,10 @@ _CONSENT = re.compile(r"cookie|consent|gdpr", re.I)
 _TEXT_PARENTS = ["p", "li", "td", "th", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"]
 
 
-def _main_content(soup: BeautifulSoup) -> Tag:
-    """The page without its chrome (menus, site header and footer, cookie notices, side bars).
-
-    What the markup marks as chrome goes first (``_CHROME_TAGS``, ``_CHROME_ROLES``, a ``<header>`` or
-    ``<footer>`` outside the article, cookie/consent boxes). A page that then names one main region
-    (``<main>`` or ``role=main``, else one ``<article>``) is that region, whole; any other page is what
-    trafilatura finds its main content to be (``_extracted``), else the page as cleaned.
-    """
+def _marked_main(soup: BeautifulSoup) -> Tag | None:
+    """Drop what the markup marks as chrome (``_CHROME_TAGS``, ``_CHROME_ROLES``, a ``<header>`` or ``<footer>``
+    outside the article, cookie/consent boxes), then the one main region the page names: its ``<main>`` (or
+    ``role=main``), else its one ``<article>``; None when it names none or several."""
     chrome = soup.find_all(_CHROME_TAGS) + soup.find_all(attrs={"role": _CHROME_ROLES})
     chrome += [tag for tag in soup.find_all(["header", "footer"])
                if not tag.find_parent(["article", "main"]) and not tag.find_parent(attrs={"role": "main"})]
@@ -232,9 +231,7 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     regions = soup.find_all("main") or soup.find_all(attrs={"role": "main"})
     if len(regions) != 1:
         regions = soup.find_all("article")
-    if len(regions) == 1:
-        return regions[0]
-    return _extracted(soup) or soup
+    return regions[0] if len(regions) == 1 else None
 
 
 def _extracted(soup: BeautifulSoup) -> BeautifulSoup | None:
@@ -394,13 +391,12 @@ def _docx_text(data: bytes, source: str) -> tuple[str, str | None]:
         what = "not a zip package" if isinstance(exc, PackageNotFoundError) else f"{type(exc).__name__}: {exc}"
         raise InputError(f"{source}: cannot read this Word file ({' '.join(what.split())}); open it in Word or "
                          "LibreOffice and save it again as .docx") from None
-    text, previous = "", None
-    for kind, line in blocks:
-        if line:
-            text += ("\n" if kind == previous and kind in ("list", "row") else "\n\n") if text else ""
-            text += line
-            previous = kind
-    heading = next((line.lstrip("#").strip() for kind, line in blocks if kind == "heading" and line), None)
+    blocks = [(kind, line) for kind, line in blocks if line]
+    text = blocks[0][1] if blocks else ""
+    for (before, _), (kind, line) in zip(blocks, blocks[1:]):
+        # A list's items and a table's rows are lines of one paragraph.
+        text += ("\n" if kind == before and kind in ("list", "row") else "\n\n") + line
+    heading = next((line.lstrip("#").strip() for kind, line in blocks if kind == "heading"), None)
     return text, title or heading
 
 

@@ -471,7 +471,8 @@ def test_a_web_page_indexed_with_its_chrome_is_re_read_without_it(embedded_stack
     path.write_text(pages.semantic_page(), encoding="utf-8")
     # What the previous release stored: the whole page, menu and footer included.
     with monkeypatch.context() as patch:
-        patch.setattr(loading, "_main_content", lambda soup: soup)
+        patch.setattr(loading, "_marked_main", lambda soup: None)
+        patch.setattr(loading, "_extracted", lambda soup: None)
         patch.setattr(ingest, "INDEX_FORMAT", "2")
         embedded_stack.ingestor.run([path])
     assert "All rights reserved" in embedded_stack.catalog.document_text("cau.html")
