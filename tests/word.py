@@ -24,6 +24,13 @@ REPORT_TEXT = (
 
 def report_docx(path: Path, title: str = "") -> Path:
     """A Word report: a heading, a paragraph, a bulleted and a numbered item, a table, a heading, a paragraph."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(report_bytes(title))
+    return path
+
+
+def report_bytes(title: str = "") -> bytes:
+    """The bytes of ``report_docx``'s file."""
     import docx
 
     document = docx.Document()
@@ -38,9 +45,9 @@ def report_docx(path: Path, title: str = "") -> Path:
             cell.text = text
     document.add_heading("Kết luận", 2)
     document.add_paragraph("Ban giám đốc đề xuất mở thêm một cửa hàng ở Huế vào năm 2027.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(path)
-    return path
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def random_bytes_docx(path: Path) -> Path:
@@ -64,11 +71,15 @@ def zip_without_document_docx(path: Path) -> Path:
 
 def encrypted_docx(path: Path) -> Path:
     """The report saved with a password, as Word encrypts it (an OLE container holding the encrypted package)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encrypted_bytes())
+    return path
+
+
+def encrypted_bytes() -> bytes:
+    """The bytes of ``encrypted_docx``'s file."""
     from msoffcrypto.format.ooxml import OOXMLFile
 
-    report_docx(path)
     locked = io.BytesIO()
-    with path.open("rb") as plain:
-        OOXMLFile(plain).encrypt("secret", locked)
-    path.write_bytes(locked.getvalue())
-    return path
+    OOXMLFile(io.BytesIO(report_bytes())).encrypt("secret", locked)
+    return locked.getvalue()
