@@ -75,7 +75,8 @@ def _soup(html: str) -> BeautifulSoup:
 
 
 def trafilatura_balanced(html: str) -> str:
-    """trafilatura's default mode alone (its inline code kept inline, as the loader does); the page if it finds nothing."""
+    """trafilatura's default mode alone (its inline code kept inline, as the loader does); the page if it finds
+    nothing."""
     from trafilatura import extract
 
     out = extract(html, output_format="html", include_tables=True, include_images=True, include_links=False,

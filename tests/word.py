@@ -40,7 +40,8 @@ def report_bytes(title: str = "") -> bytes:
     document.add_paragraph("Hà Nội dẫn đầu về doanh thu.", style="List Bullet")
     document.add_paragraph("Đà Nẵng đứng thứ hai.", style="List Number")
     table = document.add_table(rows=3, cols=2)
-    for row, cells in zip(table.rows, [("Thành phố", "Doanh thu"), ("Hà Nội", "48 tỷ đồng"), ("Đà Nẵng", "31 tỷ đồng")]):
+    rows = [("Thành phố", "Doanh thu"), ("Hà Nội", "48 tỷ đồng"), ("Đà Nẵng", "31 tỷ đồng")]
+    for row, cells in zip(table.rows, rows):
         for cell, text in zip(row.cells, cells):
             cell.text = text
     document.add_heading("Kết luận", 2)

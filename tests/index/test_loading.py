@@ -1,4 +1,5 @@
-"""index/loading.py: files in, Documents out (txt, md, html, pdf, docx); every refusal is an InputError naming the file."""
+"""index/loading.py: files in, Documents out (txt, md, html, pdf, docx); every refusal is an InputError naming the
+file."""
 
 from __future__ import annotations
 
@@ -142,8 +143,8 @@ def test_a_page_of_bare_divs_keeps_inline_code_in_its_sentence(tmp_path):
 
 def test_a_small_page_is_all_body(tmp_path):
     # Too little text for main-content extraction to judge: the page as written, structure and all.
-    html = "<html><body><h1>Note</h1><p>The ferry stopped running in 1999.</p><ul><li>Since 1921</li></ul></body></html>"
-    assert load(write(tmp_path / "note.html", html)).text == "# Note\n\nThe ferry stopped running in 1999.\n\n- Since 1921"
+    html = "<html><body><h1>Note</h1><p>The ferry stopped in 1999.</p><ul><li>Since 1921</li></ul></body></html>"
+    assert load(write(tmp_path / "note.html", html)).text == "# Note\n\nThe ferry stopped in 1999.\n\n- Since 1921"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,8 @@ def test_a_page_in_its_declared_charset_keeps_its_accents(tmp_path, charset, tex
 
 
 def _cp1258(text: str) -> bytes:
-    """``text`` as windows-1258 writes it: vowels with their own marks (â, ơ...), tones as combining marks after them."""
+    """``text`` as windows-1258 writes it: vowels with their own marks (â, ơ...), tones as combining marks
+    after them."""
     import unicodedata
 
     tones = "\u0300\u0301\u0303\u0309\u0323"
@@ -206,7 +208,8 @@ def test_docx_merged_cells_once_nested_tables_as_words_and_line_breaks_kept(tmp_
     paragraph.add_run("second line.")
     document.add_paragraph("   ")
     document.save(tmp_path / "cells.docx")
-    assert load(tmp_path / "cells.docx").text == "| Cả năm | Ghi chú |\n| 2026 | lồng nhau |  |\n\nFirst line\nsecond line."
+    text = load(tmp_path / "cells.docx").text
+    assert text == "| Cả năm | Ghi chú |\n| 2026 | lồng nhau |  |\n\nFirst line\nsecond line."
 
 
 # -- refusals: an InputError worded "NAME: what happened; what to do" ------------------------------------
@@ -242,7 +245,7 @@ def test_refusals_name_the_file(tmp_path, name, data, reason):
     ("make", "reason"),
     [
         (random_bytes_docx, "cannot read this Word file (BadZipFile: File is not a zip file)"),
-        (zip_without_document_docx, "cannot read this Word file (KeyError: \"There is no item named 'word/document.xml'"),
+        (zip_without_document_docx, "(KeyError: \"There is no item named 'word/document.xml'"),
         (encrypted_docx, "the Word file is password-protected; save a copy without the password"),
         (lambda path: write(path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)), "old Word 97-2003 document"),
     ],

@@ -1,8 +1,9 @@
 """Property-based tests: for any text, every offset the assistant hands out points at exactly its quote.
 
 tests/index/test_chunking.py covers ``chunk_document`` on strings; here the text goes the whole way:
-bytes on disk (a text file, or a web page around the text) -> ``load_document`` -> chunks -> catalog -> evidence sentences, and finally ``ask`` over a
-document made of generated text, whose citations must satisfy ``document_text[start:end] == quote``.
+bytes on disk (a text file, or a web page around the text) -> ``load_document`` -> chunks -> catalog ->
+evidence sentences, and finally ``ask`` over a document made of generated text, whose citations must satisfy
+``document_text[start:end] == quote``.
 """
 
 from __future__ import annotations
