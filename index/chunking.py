@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from index.documents import Chunk, Document
 
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 """Version of the chunking (and loading) rules. Indexes built under another version are re-chunked on the
 next ``add`` (``Ingestor``), so stored sentence spans never follow old rules silently. Bump on any change
-that moves sentence or chunk boundaries, or the text a loader extracts."""
+that moves sentence or chunk boundaries, or the text a loader extracts (3: a web page is its main content)."""
 
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by white space and something that
 # can open a sentence.

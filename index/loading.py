@@ -1,4 +1,4 @@
-"""Files in, ``Document`` records out: txt, md, html and pdf, with title, date, language and hash.
+"""Files in, ``Document`` records out: txt, md, html, pdf and docx, with title, date, language and hash.
 
 Paths may be files or folders (walked recursively, hidden files skipped). Every refusal is an
 ``InputError`` worded ``NAME: what happened; what to do`` (the family of messages in index/errors.py).
@@ -6,18 +6,26 @@ Paths may be files or folders (walked recursively, hidden files skipped). Every 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.chunking import FULL_LINE, title_candidate
 from index.documents import Document
 from index.errors import InputError, UnsupportedFileError, raised_by
 from index.language import detect_language
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+    from docx.table import Table, _Cell
+    from docx.text.paragraph import Paragraph
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 _DATE_PATTERNS = (
     re.compile(r"\bdate\s+(\d{4}-\d{2}(?:-\d{2})?)\b", re.IGNORECASE),
@@ -87,8 +95,10 @@ def load_document(path: str | Path, *, max_bytes: int, source: str | None = None
     data = path.read_bytes()
     if suffix == ".pdf":
         text, title = _pdf_text(data, source)
+    elif suffix == ".docx":
+        text, title = _docx_text(data, source)
     else:
-        raw = _decode(data, source)
+        raw = _decode(data, source, _declared_charset(data) if suffix in (".html", ".htm") else None)
         if suffix in (".html", ".htm"):
             text, title = _html_text(raw)
         else:
@@ -136,18 +146,42 @@ def find_date(text: str) -> str | None:
     return None
 
 
-_BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML and PDF can be indexed"
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 
 
-def _decode(data: bytes, source: str) -> str:
+def _declared_charset(data: bytes) -> str | None:
+    """The encoding a web page declares in a ``<meta>`` near its start, if any."""
+    match = _CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _in_charset(data: bytes, charset: str | None) -> str | None:
+    """``data`` decoded as ``charset``, composed (NFC); None without a charset or when it does not decode."""
+    if not charset:
+        return None
+    try:
+        codec = codecs.lookup(charset).name
+        # Browsers read latin-1 and ASCII as windows-1252; windows-1258 writes Vietnamese tones as combining marks.
+        text = data.decode("cp1252" if codec in ("iso8859-1", "ascii") else codec)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return unicodedata.normalize("NFC", text)
+
+
+_BINARY = "this looks like a binary file, not text; only text files (UTF-8), HTML, PDF and Word (.docx) can be indexed"
+
+
+def _decode(data: bytes, source: str, charset: str | None = None) -> str:
+    """UTF-8 text, or text in the ``charset`` a web page declares (a page is saved in its site's encoding)."""
     if b"\x00" in data[:8192]:
         raise InputError(f"{source}: {_BINARY}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{source}: not valid UTF-8 (first bad byte at offset {exc.start}); save it as UTF-8 and add it again"
-        ) from None
+        text = _in_charset(data, charset)
+        if text is None:
+            raise InputError(f"{source}: not valid UTF-8 (first bad byte at offset {exc.start}); save it as UTF-8 "
+                             "and add it again") from None
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > max(8, len(text[:8192]) // 100):
         raise InputError(f"{source}: {_BINARY}")
@@ -161,13 +195,69 @@ _HTML_BLOCKS = ["p", "div", "section", "article", "header", "footer", "main", "a
 
 
 def _html_text(raw: str) -> tuple[str, str | None]:
-    """Visible text, one paragraph per block element (blank lines between), headings as ``#`` lines,
-    list items as ``-`` lines and images as their file name, so the chunker sees the page's structure."""
-    from bs4 import BeautifulSoup, NavigableString
+    """A page's main content as text (``_html_layout``), its title the ``<title>``, else the first ``<h1>``/``<h2>``.
+
+    The main content is the one region the markup names once its chrome is dropped (``_marked_main``), else
+    what trafilatura extracts (``_extracted``), else the page without its marked chrome.
+    """
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "html.parser")
     title_tag = soup.find("title") or soup.find(["h1", "h2"])
     title = title_tag.get_text(" ", strip=True) if title_tag else None
+    return _html_layout(_marked_main(soup) or _extracted(soup) or soup), title or None
+
+
+# What a page's markup marks as no part of its content: menus, side bars, forms, dialogs.
+_CHROME_TAGS = ["nav", "aside", "form", "button", "dialog", "select"]
+_CHROME_ROLES = ["navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog"]
+_CONSENT = re.compile(r"cookie|consent|gdpr", re.I)
+# trafilatura writes inline code as <pre> as well: one inside these is words of their sentence.
+_TEXT_PARENTS = ["p", "li", "td", "th", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"]
+
+
+def _marked_main(soup: BeautifulSoup) -> Tag | None:
+    """Drop what the markup marks as chrome (``_CHROME_TAGS``, ``_CHROME_ROLES``, a ``<header>`` or ``<footer>``
+    outside the article, cookie/consent boxes), then the one main region the page names: its ``<main>`` (or
+    ``role=main``), else its one ``<article>``; None when it names none or several."""
+    chrome = soup.find_all(_CHROME_TAGS) + soup.find_all(attrs={"role": _CHROME_ROLES})
+    chrome += [tag for tag in soup.find_all(["header", "footer"])
+               if not tag.find_parent(["article", "main"]) and not tag.find_parent(attrs={"role": "main"})]
+    chrome += [tag for tag in soup.find_all(True) if tag.name not in ("html", "body", "main", "article")
+               and _CONSENT.search(" ".join([tag.get("id") or "", *(tag.get("class") or [])]))]
+    for tag in chrome:
+        if not tag.decomposed:
+            tag.decompose()
+    regions = soup.find_all("main") or soup.find_all(attrs={"role": "main"})
+    if len(regions) != 1:
+        regions = soup.find_all("article")
+    return regions[0] if len(regions) == 1 else None
+
+
+def _extracted(soup: BeautifulSoup) -> BeautifulSoup | None:
+    """trafilatura's main content of the page, as HTML; None when it holds less than trafilatura's own
+    minimum of text (too little to judge by: a page that short is all body)."""
+    from bs4 import BeautifulSoup
+    from trafilatura import extract
+    from trafilatura.settings import DEFAULT_CONFIG
+
+    # Precision: its balanced mode rescues a thin result with a dump of the page's text, paragraphs run together.
+    html = extract(str(soup), output_format="html", favor_precision=True, include_tables=True, include_images=True,
+                   include_links=False, include_comments=False)
+    found = BeautifulSoup(html or "", "html.parser")
+    if len(found.get_text(strip=True)) < DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE"):
+        return None
+    for pre in found.find_all("pre"):
+        if pre.find_parent(_TEXT_PARENTS):
+            pre.unwrap()
+    return found
+
+
+def _html_layout(soup: Tag) -> str:
+    """Visible text, one paragraph per block element (blank lines between), headings as ``#`` lines,
+    list items as ``-`` lines and images as their file name, so the chunker sees the page's structure."""
+    from bs4 import NavigableString
+
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     # Line breaks in the HTML source are spaces; the structure comes from the elements below.
@@ -195,8 +285,7 @@ def _html_text(raw: str) -> tuple[str, str | None]:
         tag.insert_before("\n" if tag.name == "li" else "\n\n")
         tag.insert_after("\n" if tag.name == "li" else "\n\n")
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in soup.get_text("").split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return text, title or None
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _image_name(tag) -> str:
@@ -267,6 +356,84 @@ def _join_pdf_lines(page: str) -> str:
         previous = line
     paragraphs.append(current)
     return "\n\n".join(p for p in paragraphs if p)
+
+
+# A password-protected Office file is an OLE compound file (as old .doc files are) holding an EncryptedPackage.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_DOCX_HEADING = re.compile(r"(?:Heading (\d)|Title)$")
+
+
+def _docx_text(data: bytes, source: str) -> tuple[str, str | None]:
+    """A Word document's body in reading order: paragraphs apart, headings as ``#`` lines, list items as
+    ``-`` lines, each table row a ``|`` line of its cells where the table stands. The title is the
+    document's own (core properties), else its first heading."""
+    import io
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            raise InputError(f"{source}: the Word file is password-protected; save a copy without the password "
+                             "and add that")
+        raise InputError(f"{source}: this is an old Word 97-2003 document (.doc), not a .docx; open it and save it "
+                         "as .docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = [block for item in document.iter_inner_content() for block in _docx_blocks(item)]
+        title = document.core_properties.title.strip()
+    except Exception as exc:
+        # A broken package fails anywhere inside python-docx (its own errors, zipfile's, lxml's, KeyError...):
+        # whatever python-docx's code raised is the file's fault, anything else a bug of ours.
+        if not raised_by(exc, "docx"):
+            raise
+        what = "not a zip package" if isinstance(exc, PackageNotFoundError) else f"{type(exc).__name__}: {exc}"
+        raise InputError(f"{source}: cannot read this Word file ({' '.join(what.split())}); open it in Word or "
+                         "LibreOffice and save it again as .docx") from None
+    blocks = [(kind, line) for kind, line in blocks if line]
+    text = blocks[0][1] if blocks else ""
+    for (before, _), (kind, line) in zip(blocks, blocks[1:]):
+        # A list's items and a table's rows are lines of one paragraph.
+        text += ("\n" if kind == before and kind in ("list", "row") else "\n\n") + line
+    heading = next((line.lstrip("#").strip() for kind, line in blocks if kind == "heading"), None)
+    return text, title or heading
+
+
+def _docx_blocks(item: Paragraph | Table) -> list[tuple[str, str]]:
+    """``(kind, line)`` for a paragraph (``heading``, ``list`` or ``text``) or each row of a table (``row``)."""
+    from docx.table import Table
+
+    if isinstance(item, Table):
+        rows = [[_docx_cell_text(cell) for cell in _distinct(row.cells)] for row in item.rows]
+        return [("row", "| " + " | ".join(cells) + " |") for cells in rows if any(cells)]
+    style = item.style.name if item.style is not None else ""
+    words = " ".join(item.text.split())
+    heading = _DOCX_HEADING.match(style)
+    if heading and words:
+        return [("heading", "#" * min(int(heading.group(1) or 1), 6) + " " + words)]
+    # Numbering (bullets, numbers) is set on the paragraph or by a List style; python-docx has no API for it.
+    if words and (style.startswith("List") or item._p.pPr is not None and item._p.pPr.numPr is not None):
+        return [("list", "- " + words)]
+    return [("text", "\n".join(" ".join(line.split()) for line in item.text.split("\n")).strip())]
+
+
+def _docx_cell_text(cell: _Cell) -> str:
+    """A table cell's words on one line; a table inside it adds its cells' words."""
+    from docx.table import Table
+
+    parts = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            parts += [_docx_cell_text(inner) for row in item.rows for inner in _distinct(row.cells)]
+        else:
+            parts.append(item.text)
+    return " ".join(" ".join(parts).split())
+
+
+def _distinct(cells: tuple[_Cell, ...]) -> list[_Cell]:
+    """A row's cells, one spanning several columns once (python-docx repeats it per column)."""
+    return [cell for i, cell in enumerate(cells) if i == 0 or cell is not cells[i - 1]]
 
 
 TITLE_CHARS = 80

@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         _global_options(command, default=argparse.SUPPRESS)
         return command
 
-    index = add_command("index", help="add or update files and folders (txt, md, html, pdf)")
+    index = add_command("index", help="add or update files and folders (txt, md, html, pdf, docx)")
     index.add_argument("paths", nargs="+")
     index.set_defaults(handler=_index)
 

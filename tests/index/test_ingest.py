@@ -414,3 +414,72 @@ def test_the_summary_words_files_as_their_lines_do_and_counts_one_in_the_singula
     report = IngestReport(added=["a.txt"], failed={"empty.txt": "empty.txt: the file is empty"}, chunks_embedded=1)
     assert report.summary() == "1 added, 0 updated, 0 unchanged, 1 skipped (1 chunk embedded)"
     assert IngestReport(chunks_embedded=2).summary().endswith("(2 chunks embedded)")
+
+
+# -- formats: Word files and web pages as they are stored --------------------------------------------
+def test_broken_word_files_are_one_skip_line_each_and_the_good_one_is_indexed(embedded_stack, tmp_path):
+    from tests.word import encrypted_docx, random_bytes_docx, report_docx, zip_without_document_docx
+
+    folder = tmp_path / "reports"
+    report_docx(folder / "good.docx")
+    random_bytes_docx(folder / "x.docx")
+    zip_without_document_docx(folder / "nodoc.docx")
+    encrypted_docx(folder / "locked.docx")
+    report = embedded_stack.ingestor.run([folder])
+    assert report.added == ["good.docx"]
+    assert sorted(report.failed) == ["locked.docx", "nodoc.docx", "x.docx"]
+    for name, message in report.failed.items():
+        assert message.startswith(f"{name}: ") and "\n" not in message
+    assert report.summary() == f"1 added, 0 updated, 0 unchanged, 3 skipped ({report.chunks_embedded} chunks embedded)"
+    # The table is stored where it stands, and a cell is found by its words.
+    text = embedded_stack.catalog.document_text("good.docx")
+    assert text.index("- Đà Nẵng đứng thứ hai.") < text.index("| Hà Nội | 48 tỷ đồng |") < text.index("## Kết luận")
+    assert embedded_stack.catalog.keyword_search(tokenize("48 tỷ đồng"), 5)
+    embedded_stack.assert_consistent()
+
+
+@pytest.mark.parametrize("page", ["semantic_page", "div_page"])
+def test_a_web_page_is_stored_without_its_chrome_and_every_offset_points_into_the_stored_text(embedded_stack,
+                                                                                              tmp_path, page):
+    from index.chunking import sentences
+    from tests import pages
+
+    path = tmp_path / "site" / "cau.html"
+    path.parent.mkdir()
+    path.write_text(getattr(pages, page)(), encoding="utf-8")
+    assert embedded_stack.ingestor.run([path]).added == ["cau.html"]
+    stored = embedded_stack.catalog.document_text("cau.html")
+    assert stored == load_document(path, max_bytes=10**6).text
+    embedded_stack.assert_consistent()  # every vector's text is the stored text at its offsets
+    chunks = embedded_stack.catalog.chunks(embedded_stack.catalog.chunk_ids("cau.html")).values()
+    quotable = [stored[s.start + c.start : s.end + c.start] for c in chunks for s in sentences(c.text) if s.statement]
+    assert "Le pont Paul-Doumer a été inauguré en 1902 ; sa restauration s'achèvera en 2027." in quotable
+    for text in [*embedded_stack.chroma_texts(), *quotable]:
+        assert not any(chrome in text for chrome in pages.CHROME_TEXTS), text
+    for chrome in ("Copyright", "cookies", "Home", "tracking"):
+        assert embedded_stack.catalog.keyword_search(tokenize(chrome), 5) == [], chrome
+    assert embedded_stack.catalog.keyword_search(tokenize("Doumer"), 5)
+
+
+def test_a_web_page_indexed_with_its_chrome_is_re_read_without_it(embedded_stack, tmp_path, monkeypatch):
+    import index.ingest as ingest
+    import index.loading as loading
+    from tests import pages
+
+    path = tmp_path / "site" / "cau.html"
+    path.parent.mkdir()
+    path.write_text(pages.semantic_page(), encoding="utf-8")
+    # What the previous release stored: the whole page, menu and footer included.
+    with monkeypatch.context() as patch:
+        patch.setattr(loading, "_marked_main", lambda soup: None)
+        patch.setattr(loading, "_extracted", lambda soup: None)
+        patch.setattr(ingest, "INDEX_FORMAT", "2")
+        embedded_stack.ingestor.run([path])
+    assert "All rights reserved" in embedded_stack.catalog.document_text("cau.html")
+
+    report = embedded_stack.ingestor.run([path])
+    assert report.rechunked == ["cau.html"] and report.skipped == ["cau.html"]
+    assert embedded_stack.catalog.document_text("cau.html") == load_document(path, max_bytes=10**6).text
+    assert not any("All rights reserved" in text for text in embedded_stack.chroma_texts())
+    assert embedded_stack.catalog.keyword_search(tokenize("Copyright"), 5) == []
+    embedded_stack.assert_consistent()

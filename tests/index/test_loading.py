@@ -1,4 +1,5 @@
-"""index/loading.py: files in, Documents out (txt, md, html, pdf); every refusal is an InputError naming the file."""
+"""index/loading.py: files in, Documents out (txt, md, html, pdf, docx); every refusal is an InputError naming the
+file."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pytest
 
 from index.errors import InputError, UnsupportedFileError
 from index.loading import find_date, iter_files, load_document, shortened
+from tests import pages
 from tests.pdf import make_pdf
+from tests.word import (REPORT_TEXT, encrypted_docx, random_bytes_docx, report_docx,
+                        zip_without_document_docx)
 
 MB = 1_000_000
 
@@ -105,6 +109,109 @@ def test_find_date(text, expected):
     assert find_date(text) == expected
 
 
+# -- web pages: the article, not the site around it ---------------------------------------------------
+@pytest.mark.parametrize("page", [pages.semantic_page, pages.div_page], ids=["semantic", "divs"])
+def test_a_page_is_its_article_without_menu_footer_cookie_banner_or_scripts(tmp_path, page):
+    doc = load(write(tmp_path / "cau.html", page()))
+    for body in pages.BODY_TEXTS:
+        assert body in doc.text
+    for chrome in pages.CHROME_TEXTS:
+        assert chrome not in doc.text
+    assert doc.title == "Cầu Long Biên được tu bổ | Báo Sông Hồng"
+    assert doc.language == "vi" and doc.date == "2026-10-14"
+
+
+def test_the_userdocs_press_release_loses_its_menu_and_footer():
+    path = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "userdocs" / "lumora-press-release.html"
+    doc = load(path)
+    assert doc.text.startswith("# Lumora Solar opens its first factory in Vietnam\n\nDa Nang, 14 October 2026")
+    assert doc.text.endswith("Sophie Lambert, communications manager\npress@lumora-solar.example\n+31 40 555 0192")
+    for chrome in ("Home", "Careers", "All rights reserved", "Privacy", "Torenallee"):
+        assert chrome not in doc.text
+
+
+def test_a_page_of_bare_divs_keeps_inline_code_in_its_sentence(tmp_path):
+    # trafilatura, which reads such pages, writes inline code as <pre>: it must stay inside the sentence.
+    sentence = "Step {}: run <code>rag index seeds/</code> once, then ask questions about the articles it holds."
+    html = ("<html><body><div class='menu'><a href='/'>Home</a> <a href='/docs'>Docs</a></div><div class='text'>"
+            + "".join(f"<p>{sentence.format(n)}</p>" for n in range(1, 5))
+            + "<pre>rag ask 'Who led the delegation?'</pre></div></body></html>")
+    doc = load(write(tmp_path / "usage.html", html))
+    assert "Step 4: run rag index seeds/ once, then ask questions about the articles it holds." in doc.text
+    assert "rag ask 'Who led the delegation?'" in doc.text and "Home" not in doc.text
+
+
+def test_a_small_page_is_all_body(tmp_path):
+    # Too little text for main-content extraction to judge: the page as written, structure and all.
+    html = "<html><body><h1>Note</h1><p>The ferry stopped in 1999.</p><ul><li>Since 1921</li></ul></body></html>"
+    assert load(write(tmp_path / "note.html", html)).text == "# Note\n\nThe ferry stopped in 1999.\n\n- Since 1921"
+
+
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [("utf-8", "Le conseil a voté la rénovation de l’église Saint-Étienne, fermée depuis l’été 2019."),
+     ("iso-8859-1", "Le conseil a voté la rénovation de l’église Saint-Étienne, fermée depuis l’été 2019."),
+     ("windows-1258", "Hội đồng nhân dân thành phố đã thông qua kế hoạch tu bổ nhà thờ lớn vào năm 2019.")],
+)
+def test_a_page_in_its_declared_charset_keeps_its_accents(tmp_path, charset, text):
+    # A page is saved in its site's encoding; browsers read latin-1 as windows-1252 (the ’ is 0x92 there).
+    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head><body>'
+    page += "".join(f"<div><p>{n}. {text}</p></div>" for n in range(1, 6)) + "</body></html>"
+    data = _cp1258(page) if charset == "windows-1258" else page.encode("cp1252" if charset == "iso-8859-1" else charset)
+    doc = load(write(tmp_path / "page.html", data))
+    assert doc.text == "\n\n".join(f"{n}. {text}" for n in range(1, 6))
+
+
+def _cp1258(text: str) -> bytes:
+    """``text`` as windows-1258 writes it: vowels with their own marks (â, ơ...), tones as combining marks
+    after them."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+                   + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")
+
+
+def test_a_page_that_is_not_in_its_declared_charset_is_refused(tmp_path):
+    data = '<meta charset="utf-8"><p>Café crème</p>'.encode("latin-1")
+    with pytest.raises(InputError, match=r"page\.html: not valid UTF-8"):
+        load(write(tmp_path / "page.html", data))
+
+
+# -- Word documents (built with python-docx in the test) ----------------------------------------------
+def test_docx_body_in_reading_order_with_the_table_where_it_stands(tmp_path):
+    doc = load(report_docx(tmp_path / "report.docx"))
+    assert doc.text == REPORT_TEXT
+    assert doc.title == "Báo cáo quý 3"  # no title in the properties: the first heading
+    assert doc.language == "vi" and doc.source == "report.docx"
+
+
+def test_docx_title_from_its_properties(tmp_path):
+    assert load(report_docx(tmp_path / "r.docx", title="Quarterly report, Q3")).title == "Quarterly report, Q3"
+
+
+def test_docx_merged_cells_once_nested_tables_as_words_and_line_breaks_kept(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Cả năm"
+    table.cell(0, 2).text = "Ghi chú"
+    table.cell(1, 0).text = "2026"
+    table.cell(1, 1).add_table(rows=1, cols=2).rows[0].cells[1].text = "lồng nhau"
+    paragraph = document.add_paragraph("First line")
+    paragraph.add_run().add_break()
+    paragraph.add_run("second line.")
+    document.add_paragraph("   ")
+    document.save(tmp_path / "cells.docx")
+    text = load(tmp_path / "cells.docx").text
+    assert text == "| Cả năm | Ghi chú |\n| 2026 | lồng nhau |  |\n\nFirst line\nsecond line."
+
+
 # -- refusals: an InputError worded "NAME: what happened; what to do" ------------------------------------
 def assert_one_family(name: str, message: str) -> None:
     """The message names the file once, at its start, then says what happened and, after "; ", what to do."""
@@ -134,6 +241,36 @@ def test_refusals_name_the_file(tmp_path, name, data, reason):
     assert reason.lower() in str(info.value).lower()
 
 
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (random_bytes_docx, "cannot read this Word file (BadZipFile: File is not a zip file)"),
+        (zip_without_document_docx, "(KeyError: \"There is no item named 'word/document.xml'"),
+        (encrypted_docx, "the Word file is password-protected; save a copy without the password"),
+        (lambda path: write(path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)), "old Word 97-2003 document"),
+    ],
+    ids=["random-bytes", "no-document-xml", "password", "old-doc"],
+)
+def test_a_broken_or_locked_word_file_is_one_refusal(tmp_path, make, reason):
+    with pytest.raises(InputError) as info:
+        load(make(tmp_path / "x.docx"))
+    message = str(info.value)
+    assert_one_family("x.docx", message)
+    assert reason in message and "\n" not in message
+
+
+def test_an_error_python_docx_did_not_raise_is_not_called_a_broken_word_file(tmp_path, monkeypatch):
+    import docx
+
+    def document(stream):
+        raise KeyError("a bug, not the file")
+
+    path = report_docx(tmp_path / "fine.docx")
+    monkeypatch.setattr(docx, "Document", document)
+    with pytest.raises(KeyError, match="a bug, not the file"):
+        load(path)
+
+
 def test_any_error_pypdf_raises_is_a_broken_pdf(tmp_path):
     # An unknown stream filter: pypdf raises NotImplementedError, not one of its PdfReadErrors.
     pdf = make_pdf(["Hello world sentence here."]).replace(b"<< /Length", b"<< /Filter /Bogus /Length", 1)
@@ -159,7 +296,7 @@ def test_too_large_is_refused_before_reading(tmp_path):
     assert_one_family("big.txt", str(info.value))
 
 
-@pytest.mark.parametrize("name", ["report.docx", "slides.pptx", "README", "photo.jpg"])
+@pytest.mark.parametrize("name", ["report.doc", "slides.pptx", "README", "photo.jpg"])
 def test_unsupported_extension(tmp_path, name):
     path = write(tmp_path / name, "some text that would decode fine")
     with pytest.raises(UnsupportedFileError) as info:
@@ -174,7 +311,7 @@ def test_iter_files_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
     write(tmp_path / "a.txt", "a")
     write(tmp_path / "sub" / "b.md", "b")
     write(tmp_path / "sub" / "c.pdf", make_pdf(["c"]))
-    write(tmp_path / "sub" / "d.docx", "d")
+    write(tmp_path / "sub" / "d.pptx", "d")
     write(tmp_path / ".hidden" / "e.txt", "e")
     write(tmp_path / "sub" / ".f.txt", "f")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_files([tmp_path])]
@@ -183,7 +320,7 @@ def test_iter_files_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
 
 def test_iter_files_yields_a_named_file_even_if_unsupported(tmp_path):
     # An explicitly named file is handed to the loader, which then refuses it with a reason.
-    path = write(tmp_path / "x.docx", "d")
+    path = write(tmp_path / "x.pptx", "d")
     assert list(iter_files([path])) == [path]
 
 

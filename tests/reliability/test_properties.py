@@ -1,12 +1,15 @@
 """Property-based tests: for any text, every offset the assistant hands out points at exactly its quote.
 
 tests/index/test_chunking.py covers ``chunk_document`` on strings; here the text goes the whole way:
-bytes on disk -> ``load_document`` -> chunks -> catalog -> evidence sentences, and finally ``ask`` over a
-document made of generated text, whose citations must satisfy ``document_text[start:end] == quote``.
+bytes on disk (a text file, or a web page around the text) -> ``load_document`` -> chunks -> catalog ->
+evidence sentences, and finally ``ask`` over a document made of generated text, whose citations must satisfy
+``document_text[start:end] == quote``.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,9 +38,18 @@ ANY_TEXT = DOCUMENT_TEXT | st.text(min_size=1, max_size=600)
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig"])
 
 
+def _web_page(text: str) -> str:
+    """``text`` as the article of a page with a menu, a cookie banner and a footer, one ``<p>`` a paragraph (no
+    ``<main>``: a long text is what trafilatura extracts, a short one the page less its marked chrome)."""
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in re.split(r"\n\s*\n", text))
+    return (f'<html><head><meta charset="utf-8"></head><body><nav><a href="/">Home</a> | <a href="/news">News</a>'
+            f'</nav><div id="cookie-banner">We use cookies.</div><div class="post">{paragraphs}</div>'
+            "<footer>Copyright 2024 Example. All rights reserved.</footer></body></html>")
+
+
 def _load(text: str, encoding: str, folder: Path, suffix: str = ".txt"):
     path = folder / f"generated{suffix}"
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes((_web_page(text) if suffix == ".html" else text).encode(encoding))
     try:
         return load_document(path, max_bytes=10**6, source=f"generated{suffix}")
     except InputError:
@@ -53,10 +65,12 @@ def catalog(tmp_path_factory):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=ANY_TEXT, encoding=ENCODINGS, target=st.integers(min_value=100, max_value=600),
-       suffix=st.sampled_from([".txt", ".md"]))
+       suffix=st.sampled_from([".txt", ".md", ".html"]))
 def test_offsets_survive_loading_chunking_storing_and_sentence_picking(catalog, text, encoding, target, suffix):
     with tempfile.TemporaryDirectory() as folder:
         document = _load(text, encoding, Path(folder), suffix)
+    if suffix == ".html":  # the page's article is what is stored, without the site around it
+        assert not any(chrome in document.text for chrome in ("Copyright", "cookies", "Home | News")), document.text
     chunks = chunk_document(document, target)
     assert chunks, "a document with text has a chunk"
     catalog.stage(document, chunks)

@@ -181,6 +181,31 @@ def test_uploaded_document_is_cited_then_deleted(page, ui_url, tmp_path):
     shot(page, "06_upload_refused")
 
 
+def test_a_word_file_is_accepted_uploaded_and_cited_then_deleted(page, ui_url, tmp_path):
+    from tests.word import report_docx
+
+    upload = report_docx(tmp_path / "bao_cao_quy_3.docx")
+    page.goto(ui_url)
+    open_tab(page, "Documents")
+    chooser = page.locator("#upload input[type=file]")
+    assert ".docx" in [t.strip() for t in (chooser.get_attribute("accept") or "").split(",")]
+    chooser.set_input_files(str(upload))
+    expect(page.locator("#doc-status")).to_contain_text("Added: bao_cao_quy_3.docx")
+    expect(page.locator("#documents")).to_contain_text("Báo cáo quý 3")
+
+    open_tab(page, "Chat")
+    ask(page, "Ban giám đốc đề xuất mở thêm cửa hàng ở đâu?")
+    expect(last_answer(page)).to_contain_text("Huế")
+    expect(page.locator("#sources")).to_contain_text("bao_cao_quy_3.docx")
+    shot(page, "06b_docx_cited")
+
+    open_tab(page, "Documents")
+    page.locator("#documents").get_by_text("bao_cao_quy_3.docx").first.click()
+    expect(page.locator("#doc-choice input")).to_have_value("bao_cao_quy_3.docx")
+    page.locator("#delete").click()
+    expect(page.locator("#documents")).not_to_contain_text("bao_cao_quy_3.docx")
+
+
 def test_unreachable_llm_shows_a_notice_and_the_offline_answer(page, fallback_url):
     page.goto(fallback_url)
     expect(page.locator("#status")).to_contain_text("llm (")
