@@ -2,7 +2,7 @@
 
 The model is replaced by ``GivenOutput`` (it returns the ``ReaderOutput`` a test names): these tests pin the
 wiring (candidates, policy, order, verdict, short answer, ``Answer.confidence``), not a model. The trained model
-itself is measured by ``python -m evals.reader`` and exercised by the assistant tests when it ships."""
+itself is measured by ``python -m evals.reader`` and exercised by tests/rag/reader/test_reader_model.py."""
 
 from __future__ import annotations
 
