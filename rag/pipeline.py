@@ -71,13 +71,15 @@ class Pipeline:
             stage.warm_up()
 
     def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-                 mode: str | None = None) -> list[Passage]:
+                 mode: str | None = None, sources: list[str] | None = None) -> list[Passage]:
         """The question and retrieval stages alone (no LLM rewrite, no copy filter): what evals rank."""
-        return self.retrieval.run(self.question.run(question, history), k=top_k, mode=mode)
+        return self.retrieval.run(self.question.run(question, history, sources=sources), k=top_k, mode=mode)
 
     def run(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-            mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
-        """Yield the answer as it is produced; the last piece carries the complete ``Answer``.
+            mode: str | None = None, use_llm: bool | None = None,
+            sources: list[str] | None = None) -> Iterator[AnswerChunk]:
+        """Yield the answer as it is produced; the last piece carries the complete ``Answer``. ``sources``
+        names the only documents to answer from (``QuestionAnalysis.documents``).
 
         ``Answer.timings`` (seconds): ``question_s`` (question analysis: embedding, keyword statistics, an LLM
         rewrite of a follow-up), ``retrieve_s`` (retrieval and the copy filter), ``evidence_s`` (evidence
@@ -87,7 +89,8 @@ class Pipeline:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         use_llm = self.llm is not None if use_llm is None else (use_llm and self.llm is not None)
-        query = self.question.run(question, history, rewriter=self.llm.rewrite if use_llm else None)
+        query = self.question.run(question, history, rewriter=self.llm.rewrite if use_llm else None,
+                                  sources=sources)
         timings["question_s"] = time.perf_counter() - t0
         t_stage = time.perf_counter()
         passages = self.copies.run(self.retrieval.run(query, k=top_k, mode=mode))

@@ -154,3 +154,78 @@ def test_terms_in_most_chunks_are_scored_but_not_searched_in_large_collections(t
     assert 1.0 > scorer.coverage("rare") > scorer.coverage("common") > 0
     assert catalog.keyword_search(scorer.search_tokens, 5)[0][0] == f"many.txt::{chunks - 1}"
     catalog.close()
+
+
+# -- accents and chosen documents (issue 20) ------------------------------------------------------------
+NOTES = {
+    "ha-long.txt": "Vịnh Hạ Long là một vịnh thuộc tỉnh Quảng Ninh, bên bờ tây vịnh Bắc Bộ. "
+                   "Vịnh có gần hai nghìn hòn đảo đá vôi.",
+    "hop-tac-xa.txt": "Hợp tác xã Tân Phú có ba trăm xã viên. Hợp tác xã trồng lúa và rau sạch.",
+    "ban-go.txt": "Xưởng mộc Hưng Thịnh đóng bàn gỗ lim.",
+    "ban-ca.txt": "Chợ Hưng Thịnh bán cá tươi mỗi sáng.",
+}
+
+
+@pytest.fixture(scope="module")
+def mixed(seeded_dir, tmp_path_factory):
+    """The seeds (four Vietnamese articles, one French) plus short Vietnamese ``NOTES``, searched as the pipeline
+    searches: a ``Search`` over a private copy of the seeded index."""
+    import shutil
+
+    from rag import Assistant
+
+    root = tmp_path_factory.mktemp("mixed")
+    shutil.copytree(seeded_dir, root / "data")
+    for name, text in NOTES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(data_dir=root / "data")
+    assert sorted(assistant.add([root / name for name in NOTES]).added) == sorted(NOTES)
+    settings = assistant.settings
+    store = assistant._store
+    yield Search(QuestionAnalysis(settings, assistant._catalog, assistant._embedder),
+                 Retriever(settings, assistant._catalog, store, SentenceVectors(assistant._embedder, store)))
+    assistant.close()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+@pytest.mark.parametrize(("question", "source"), [
+    ("Where is Ha Long Bay?", "ha-long.txt"),  # an English question naming the place without its accents
+    ("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt"),  # Vietnamese typed without accents
+])
+def test_a_question_without_accents_finds_the_vietnamese_document(mixed, mode, question, source):
+    assert mixed.run(question, k=3, mode=mode)[0].source == source
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+@pytest.mark.parametrize(("question", "source", "other"), [
+    ("Ở Hưng Thịnh, chỗ nào bán?", "ban-ca.txt", "ban-go.txt"),
+    ("Ở Hưng Thịnh, chỗ nào có bàn?", "ban-go.txt", "ban-ca.txt"),
+])
+def test_the_exact_accents_rank_above_a_folded_match(mixed, mode, question, source, other):
+    ranked = [p.source for p in mixed.run(question, k=5, mode=mode)]
+    assert ranked.index(source) < ranked.index(other) if other in ranked else ranked[0] == source
+
+
+def test_a_folded_match_counts_less_than_an_exact_one(mixed):
+    [exact] = [p for p in mixed.run("bán", k=5, mode="keyword") if p.source == "ban-ca.txt"]
+    [folded] = [p for p in mixed.run("bán", k=5, mode="keyword") if p.source == "ban-go.txt"]
+    assert exact.keyword > folded.keyword > 0
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_a_question_asked_of_chosen_documents_is_searched_in_them_only(mixed, mode):
+    question = "Meta và Việt Nam hợp tác gì trong năm 2024?"
+    assert mixed.run(question, k=5, mode=mode)[0].source == META
+    chosen = mixed.analysis.run(question, sources=["hop-tac-xa.txt", "ban-ca.txt"])
+    assert chosen.sources == ("hop-tac-xa.txt", "ban-ca.txt")
+    passages = mixed.retriever.run(chosen, k=5, mode=mode)
+    # The filter is inside the searches: the chosen documents' passages come back though none is near the top.
+    assert passages and {p.source for p in passages} <= {"hop-tac-xa.txt", "ban-ca.txt"}
+
+
+def test_a_document_name_nobody_has_is_an_input_error(mixed):
+    from index.errors import InputError
+
+    with pytest.raises(InputError, match="nope.txt: no indexed document has this name"):
+        mixed.analysis.run("Who led the Meta delegation?", sources=["ha-long.txt", "nope.txt"])
+    assert mixed.analysis.run("Who led the Meta delegation?", sources=[]).sources is None
