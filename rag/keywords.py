@@ -2,9 +2,12 @@
 IDF-weighted share of them a text contains out (``KeywordScorer.coverage``), and that coverage made
 relative to the other candidates in the same language (``relative_to_language``).
 
-A token the text holds only with other diacritics (``ha`` for ``Hạ``, ``ban`` for ``bàn``) counts
-``FOLDED_WEIGHT`` of its IDF in the folded index (``index.catalog.fold``), where it is more common
-(``ban`` folds ``bàn``, ``bán`` and ``bạn`` together), so an exact match always weighs more than a folded one.
+Accents are optional on either side, never wrong on both: a question token typed without accents matches
+the text's accented spellings (``ha`` finds ``Hạ``, through the folded index, ``index.catalog.fold``), and an
+accented one matches text typed without accents (``hạ`` finds ``ha``), but ``bán`` never matches ``bàn``: two
+spellings with accents are two words. Such a match counts ``FOLDED_WEIGHT`` of the IDF of what it matched,
+which is low for an ambiguous bare word (``ban`` folds ``bàn``, ``bán`` and ``bạn`` together), so an exact
+match always weighs more.
 """
 
 from __future__ import annotations
@@ -39,20 +42,28 @@ def folded_token_set(text: str) -> frozenset[str]:
     return frozenset(fold(t) for t in token_set(text))
 
 
+def accent_variants(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """What tokens match besides themselves: ``(unaccented, bare)``, the tokens typed without accents (looked
+    for in the folded index) and the bare forms of the accented ones (looked for in the exact index)."""
+    return [t for t in tokens if fold(t) == t], [fold(t) for t in tokens if fold(t) != t]
+
+
 @dataclass(frozen=True)
 class KeywordStatistics:
-    """Document frequencies of a question's tokens (and its conversation's) in the catalog, exact and folded:
-    read once per question, shared by every ``KeywordScorer`` of that question."""
+    """Document frequencies of a question's tokens (and its conversation's) in the catalog, with their
+    ``accent_variants``: read once per question, shared by every ``KeywordScorer`` of that question."""
 
     df: dict[str, int]
+    """In the exact index: the tokens and the bare forms of the accented ones."""
     total: int
     folded_df: dict[str, int]
-    """Keyed by folded token."""
+    """In the folded index: the unaccented tokens."""
 
     @classmethod
     def read(cls, catalog: Catalog, tokens: list[str]) -> KeywordStatistics:
-        df, total = catalog.document_frequencies(tokens)
-        folded_df, _ = catalog.document_frequencies([fold(t) for t in tokens], folded=True)
+        unaccented, bare = accent_variants(tokens)
+        df, total = catalog.document_frequencies(tokens + bare)
+        folded_df, _ = catalog.document_frequencies(unaccented, folded=True)
         return cls(df, total, folded_df)
 
 
@@ -67,13 +78,17 @@ class KeywordScorer:
             return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
         self.idf = {t: idf(df.get(t, 0)) for t in self.tokens}
-        self._folded = {t: fold(t) for t in self.tokens}
-        self._folded_weight = {t: FOLDED_WEIGHT * idf(folded_df.get(f, 0)) for t, f in self._folded.items()}
         self._mass = sum(self.idf.values()) or 1.0
+        # token -> (what else it matches, in the text's folded tokens?, the weight of that match)
+        self._variant = {t: (t, True, FOLDED_WEIGHT * idf(folded_df.get(t, 0))) if fold(t) == t
+                         else (fold(t), False, FOLDED_WEIGHT * idf(df.get(fold(t), 0))) for t in self.tokens}
         limit = max(_COMMON_TERM_CHUNKS, _COMMON_TERM_SHARE * total)
         self.search_tokens = [t for t in self.tokens if df.get(t, 0) <= limit]
-        self.folded_search_tokens = sorted({f for f in self._folded.values() if folded_df.get(f, 0) <= limit})
-        """Folded tokens to look for in the folded index (``Catalog.keyword_search(..., folded=True)``)."""
+        unaccented, bare = accent_variants(self.tokens)
+        self.unaccented_search_tokens = [t for t in unaccented if folded_df.get(t, 0) <= limit]
+        """Tokens typed without accents, to look for in the folded index (``keyword_search(..., folded=True)``)."""
+        self.bare_search_tokens = sorted({b for b in bare if df.get(b, 0) <= limit})
+        """Accented tokens' bare forms, to look for in the exact index (text typed without accents)."""
 
     @classmethod
     def of(cls, catalog: Catalog, tokens: list[str]) -> KeywordScorer:
@@ -82,8 +97,11 @@ class KeywordScorer:
 
     def coverage(self, text: str) -> float:
         present, folded = token_set(text), folded_token_set(text)
-        return sum(w if t in present else self._folded_weight[t] if self._folded[t] in folded else 0.0
-                   for t, w in self.idf.items()) / self._mass
+        total = 0.0
+        for t, w in self.idf.items():
+            variant, in_folded, weight = self._variant[t]
+            total += w if t in present else weight if variant in (folded if in_folded else present) else 0.0
+        return total / self._mass
 
 
 def relative_to_language(coverage: dict[str, float], language: dict[str, str]) -> dict[str, float]:
