@@ -78,10 +78,14 @@ class KeywordScorer:
             return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
         self.idf = {t: idf(df.get(t, 0)) for t in self.tokens}
-        self._mass = sum(self.idf.values()) or 1.0
         # token -> (what else it matches, in the text's folded tokens?, the weight of that match)
         self._variant = {t: (t, True, FOLDED_WEIGHT * idf(folded_df.get(t, 0))) if fold(t) == t
                          else (fold(t), False, FOLDED_WEIGHT * idf(df.get(fold(t), 0))) for t in self.tokens}
+        # A token typed without accents that no chunk holds so, but some hold with accents, most likely is one
+        # of those words: its share of the question is their IDF, not that of a word nobody wrote (which would
+        # leave a question typed without accents little mass to cover: XQuAD hybrid MRR 0.42 instead of 0.49).
+        self._mass = sum(self._variant[t][2] / FOLDED_WEIGHT if not df.get(t, 0) and folded_df.get(t, 0) else w
+                         for t, w in self.idf.items()) or 1.0
         limit = max(_COMMON_TERM_CHUNKS, _COMMON_TERM_SHARE * total)
         self.search_tokens = [t for t in self.tokens if df.get(t, 0) <= limit]
         unaccented, bare = accent_variants(self.tokens)

@@ -14,7 +14,7 @@ from rag.keywords import FOLDED_WEIGHT, KeywordScorer, accent_variants
 def catalog(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite3")
     texts = {"table.txt": "Cái bàn gỗ ở Hạ Long.", "sale.txt": "Cửa hàng bán cá.", "friend.txt": "Bạn tôi ở Đà Nẵng.",
-             "en.txt": "A ban on fishing."}
+             "en.txt": "A ban on fishing.", "coop.txt": "Hợp tác xã Tân Phú."}
     for name, text in texts.items():
         document = Document(source=name, text=text, title=name, language="vi", sha256=name)
         catalog.stage(document, chunk_document(document, 200))
@@ -51,3 +51,10 @@ def test_a_question_typed_without_accents_covers_the_accented_text(catalog):
     assert scorer.coverage("Cái bàn gỗ ở Hạ Long.") > scorer.coverage("Cửa hàng bán cá.") == 0.0
     assert scorer.coverage("Bạn tôi ở Đà Nẵng.") > 0  # đ folds to d
     assert {"ha", "da", "nang"} <= set(scorer.unaccented_search_tokens)
+
+
+def test_a_question_typed_all_without_accents_can_be_covered_as_much_as_a_folded_match_counts(catalog):
+    # No chunk holds "hop", "tac" or "xa" as typed: their share of the question is the IDF of the words they fold.
+    scorer = KeywordScorer.of(catalog, tokenize("hop tac xa"))
+    assert scorer.coverage("Hợp tác xã Tân Phú.") == pytest.approx(FOLDED_WEIGHT)
+    assert scorer.coverage("Hợp tác.") == pytest.approx(FOLDED_WEIGHT * 2 / 3, rel=0.05)
