@@ -24,7 +24,7 @@ import numpy as np
 from index.catalog import Catalog
 from index.documents import Chunk
 from index.store import VectorStore
-from rag.keywords import FOLDED_WEIGHT, relative_to_language
+from rag.keywords import FOLDED_WEIGHT, accent_variants, relative_to_language
 from rag.sentence_cache import ChunkRef, SentenceVectors
 from rag.settings import RetrievalSettings
 from rag.values import Passage, Query
@@ -49,11 +49,8 @@ class Retriever:
         mode = mode or self._settings.retrieval_mode
         n = max(self._settings.candidates, k)
         if mode == "keyword":
-            # Every token is searched as typed (there are no other candidates), but only the variants of the
-            # rarer ones: those of "à" or "où" ("a", "ou") are other common words.
-            variants = query.retrieval_keywords
-            hits = self._keyword_hits(list(query.retrieval_tokens), variants.unaccented_search_tokens,
-                                      variants.bare_search_tokens, k, query.sources)
+            tokens = list(query.retrieval_tokens)
+            hits = self._keyword_hits(tokens, *accent_variants(tokens), k, query.sources)
             chunks = self._catalog.chunks([i for i, _ in hits])
             shown = self._catalog.shown_names({c.source for c in chunks.values()})
             return [self._passage(chunks[i], shown, s, keyword=s) for i, s in hits if i in chunks]
