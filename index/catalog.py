@@ -8,7 +8,10 @@ transaction), so a process that caches anything about the index (Chroma's in-mem
 learns from one read that another process changed it. A document's id never changes; the name users see
 is computed from every document's ``locator`` when asked (``shown_names``), so it grows from ``notes.md``
 to ``teamA/notes.md`` when a second ``notes.md`` arrives. The keyword side is SQLite's FTS5 (incremental, on disk, BM25 ranking), so it grows with
-the collection without being rebuilt or held in memory.
+the collection without being rebuilt or held in memory. It has two indexes: ``chunks_fts`` keeps every
+diacritic (Vietnamese tone marks tell ``bàn`` from ``bán`` and ``bạn``), ``chunks_folded`` holds the same text
+with diacritics folded (``fold``: ``Hạ Long`` -> ``ha long``, ``đ`` -> ``d``), so that text typed without
+accents is found too; callers weigh its matches below exact ones.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +29,8 @@ from index.documents import Chunk, Document
 from index.errors import InputError
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# Letters that are not a base letter plus combining marks, so NFD leaves them whole.
+_UNMARKED = str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -66,6 +72,19 @@ END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# The folded keyword index, created (and filled from the chunks already indexed) by ``_add_folded_index``.
+# Contentless: the folded text is only tokenized, never stored. ``fold`` is this module's, registered on every
+# connection (a connection without it cannot write chunks: it fails, rather than leave the index stale).
+_FOLDED = [
+    "CREATE VIRTUAL TABLE chunks_folded USING fts5(text, content='', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE chunks_folded_vocab USING fts5vocab(chunks_folded, 'row')",
+    "CREATE TRIGGER chunks_folded_ai AFTER INSERT ON chunks BEGIN "
+    "INSERT INTO chunks_folded(rowid, text) VALUES (new.rowid, fold(new.text)); END",
+    "CREATE TRIGGER chunks_folded_ad AFTER DELETE ON chunks BEGIN "
+    "INSERT INTO chunks_folded(chunks_folded, rowid, text) VALUES ('delete', old.rowid, fold(old.text)); END",
+    "INSERT INTO chunks_folded(rowid, text) SELECT rowid, fold(text) FROM chunks",
+]
+
 # After ``_migrate``: a catalog written before documents had a name and locator has these columns only then.
 _NAME_INDEXES = """
 CREATE INDEX IF NOT EXISTS documents_name ON documents(name);
@@ -100,6 +119,13 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def fold(text: str) -> str:
+    """``text`` without diacritics, as the folded keyword index holds it: ``Hạ Long`` -> ``Ha Long``,
+    ``Đà Nẵng`` -> ``Da Nang``, ``élève`` -> ``eleve``, ``cœur`` -> ``coeur``."""
+    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped).translate(_UNMARKED)
+
+
 class Catalog:
     """Thread-safe access to the catalog file; every write is one transaction. The file (and its folder) is
     opened, created or migrated on first use, not when the catalog is made."""
@@ -126,9 +152,11 @@ class Catalog:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.create_function("fold", 1, fold, deterministic=True)
             conn.executescript(_SCHEMA)
             self._migrate(conn)
             conn.executescript(_NAME_INDEXES)
+            self._add_folded_index(conn)
         except BaseException:
             conn.close()
             raise
@@ -158,6 +186,19 @@ class Catalog:
                 [(source, file_locator(path) if path and Path(path).name == source else source, source)
                  for source, path in rows],
             )
+
+    @staticmethod
+    def _add_folded_index(conn: sqlite3.Connection) -> None:
+        """Create the folded keyword index, filled from the chunks a catalog written before it already holds
+        (SQL over the stored text: nothing is re-read or re-embedded)."""
+        exists = "SELECT 1 FROM sqlite_master WHERE name = 'chunks_folded'"
+        if conn.execute(exists).fetchone():
+            return
+        with _Transaction(conn):
+            if conn.execute(exists).fetchone():  # another process added it meanwhile
+                return
+            for statement in _FOLDED:
+                conn.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -379,31 +420,37 @@ class Catalog:
         with self._lock:
             return self._conn.execute(sql).fetchone()[0]
 
-    def keyword_search(self, tokens: list[str], limit: int) -> list[tuple[str, float]]:
-        """BM25 over ready chunks for any of ``tokens``: ``(chunk id, score)``, higher is better."""
+    def keyword_search(self, tokens: list[str], limit: int, *, folded: bool = False,
+                       sources: list[str] | tuple[str, ...] | None = None) -> list[tuple[str, float]]:
+        """BM25 over ready chunks for any of ``tokens``: ``(chunk id, score)``, higher is better. ``folded``:
+        in the folded index (give folded tokens, ``fold``); ``sources``: only in these documents (ids)."""
         terms = sorted(set(tokens))
-        if not terms:
+        if not terms or sources is not None and not sources:
             return []
+        table = "chunks_folded" if folded else "chunks_fts"
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        within = f"AND c.source IN ({','.join('?' * len(sources))}) " if sources else ""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts "
-                "JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                f"SELECT c.id, -bm25({table}) FROM {table} "
+                f"JOIN chunks c ON c.rowid = {table}.rowid "
                 "JOIN documents d ON d.source = c.source AND d.state = 'ready' "
-                "WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-                (match, limit),
+                f"WHERE {table} MATCH ? {within}ORDER BY rank LIMIT ?",
+                (match, *(sources or ()), limit),
             ).fetchall()
         return [(row[0], float(row[1])) for row in rows]
 
-    def document_frequencies(self, tokens: list[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each token, and how many chunks there are."""
+    def document_frequencies(self, tokens: list[str], *, folded: bool = False) -> tuple[dict[str, int], int]:
+        """How many chunks contain each token (``folded``: each folded token, in the folded index), and how
+        many chunks there are."""
         terms = sorted(set(tokens))
+        vocabulary = "chunks_folded_vocab" if folded else "chunks_vocab"
         with self._lock:
             total = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
             if not terms:
                 return {}, total
             rows = self._conn.execute(
-                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+                f"SELECT term, doc FROM {vocabulary} WHERE term IN ({','.join('?' * len(terms))})", terms
             ).fetchall()
         return dict(rows), total
 

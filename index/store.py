@@ -139,10 +139,15 @@ class VectorStore:
             chunk_store.delete(ref_doc_id=source)
             sentence_store.delete(ref_doc_id=source)
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` chunks closest to ``vector``: ``(chunk id, cosine)``."""
+    def query(self, vector: np.ndarray, k: int, sources: list[str] | tuple[str, ...] | None = None
+              ) -> list[tuple[str, float]]:
+        """The ``k`` chunks closest to ``vector``: ``(chunk id, cosine)``; ``sources``: of these documents only
+        (ids; Chroma filters on the ``document_id`` it files each vector under before ranking)."""
+        if sources is not None and not sources:
+            return []
+        where = {"document_id": {"$in": list(sources)}} if sources else None
         result = self._read("query", lambda: self._chunks.query(
-            query_embeddings=[vector.tolist()], n_results=k, include=["distances"]))
+            query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]))
         # In cosine space distance = 1 - cosine; an empty collection returns no ids.
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 

@@ -78,10 +78,10 @@ class Assistant:
 
     # -- questions ----------------------------------------------------------------------------
     def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-                 mode: str | None = None) -> list[Passage]:
+                 mode: str | None = None, sources: list[str] | None = None) -> list[Passage]:
         """The passages ``ask`` would answer from, without answering (for evals and benchmarks)."""
         self._sync()
-        return self.pipeline.retrieve(question, history, top_k=top_k, mode=mode)
+        return self.pipeline.retrieve(question, history, top_k=top_k, mode=mode, sources=sources)
 
     def as_retriever(self, top_k: int | None = None, mode: str | None = None):
         """This retrieval as a llama-index ``BaseRetriever`` (see ``rag/llamaindex.py``)."""
@@ -90,20 +90,24 @@ class Assistant:
         return PassageRetriever(lambda question: self.retrieve(question, top_k=top_k, mode=mode))
 
     def ask(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-            mode: str | None = None, use_llm: bool | None = None) -> Answer:
-        """Answer ``question``; ``history`` is the user's earlier questions, most recent last."""
+            mode: str | None = None, use_llm: bool | None = None, sources: list[str] | None = None) -> Answer:
+        """Answer ``question``; ``history`` is the user's earlier questions, most recent last. ``sources``: answer
+        from these documents only, each named as ``remove`` takes it (a name no document has is an
+        ``InputError``); None or empty: from all."""
         answer = None
-        for piece in self.stream(question, history, top_k=top_k, mode=mode, use_llm=use_llm):
+        for piece in self.stream(question, history, top_k=top_k, mode=mode, use_llm=use_llm, sources=sources):
             answer = piece.answer or answer
         assert answer is not None
         return answer
 
     def stream(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-               mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
-        """Yield the answer as it is produced; the last piece carries the complete ``Answer``."""
+               mode: str | None = None, use_llm: bool | None = None,
+               sources: list[str] | None = None) -> Iterator[AnswerChunk]:
+        """Yield the answer as it is produced; the last piece carries the complete ``Answer`` (``sources``: as
+        for ``ask``)."""
         self.pipeline.question.validate(question)  # before catching up with other processes' writes
         self._sync()
-        yield from self.pipeline.run(question, history, top_k=top_k, mode=mode, use_llm=use_llm)
+        yield from self.pipeline.run(question, history, top_k=top_k, mode=mode, use_llm=use_llm, sources=sources)
 
     def status(self) -> dict:
         """What the assistant runs on: answer mode, model, vector store, counts."""

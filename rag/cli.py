@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=None)
     ask.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default=None)
     ask.add_argument("--no-llm", action="store_true", help="answer offline even if an LLM is configured")
+    ask.add_argument("--source", action="append", dest="sources", metavar="NAME",
+                     help="answer from this document only (its name as `rag docs` lists it, its path or its id); "
+                          "repeat for several")
     ask.set_defaults(handler=_ask)
 
     chat = add_command("chat", help="ask questions at a prompt (optionally indexing PATHs first)")
@@ -180,11 +183,12 @@ def add_with_progress(assistant, paths):
 def _ask(args) -> int:
     assistant = _assistant(args)
     use_llm = False if args.no_llm else None
+    options = dict(top_k=args.top_k, mode=args.mode, use_llm=use_llm, sources=args.sources)
     if args.json:
-        answer = assistant.ask(args.question, top_k=args.top_k, mode=args.mode, use_llm=use_llm)
+        answer = assistant.ask(args.question, **options)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
-    _print_stream(assistant, args.question, [], top_k=args.top_k, mode=args.mode, use_llm=use_llm)
+    _print_stream(assistant, args.question, [], **options)
     return EXIT_OK
 
 

@@ -126,14 +126,16 @@ class Pipeline:
             stage.warm_up()
 
     def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-                 mode: str | None = None) -> list[Passage]:
+                 mode: str | None = None, sources: list[str] | None = None) -> list[Passage]:
         """The question and retrieval stages alone (no LLM rewrite, no copy filter): what evals rank."""
         trace = _Trace(self)
-        return trace.run("retrieval", trace.run("question", question, history), k=top_k, mode=mode)
+        return trace.run("retrieval", trace.run("question", question, history, sources=sources), k=top_k, mode=mode)
 
     def run(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
-            mode: str | None = None, use_llm: bool | None = None) -> Iterator[AnswerChunk]:
-        """Yield the answer as it is produced; the last piece carries the complete ``Answer``.
+            mode: str | None = None, use_llm: bool | None = None,
+            sources: list[str] | None = None) -> Iterator[AnswerChunk]:
+        """Yield the answer as it is produced; the last piece carries the complete ``Answer``. ``sources``
+        names the only documents to answer from (``QuestionAnalysis.documents``).
 
         ``Answer.timings`` (seconds, by ``STAGES``): ``question_s`` (question analysis: embedding, keyword
         statistics, an LLM rewrite of a follow-up), ``retrieve_s`` (retrieval and the copy filter), ``evidence_s``
@@ -142,7 +144,8 @@ class Pipeline:
         """
         trace = _Trace(self)
         use_llm = self.llm is not None if use_llm is None else (use_llm and self.llm is not None)
-        query = trace.run("question", question, history, rewriter=self.llm.rewrite if use_llm else None)
+        query = trace.run("question", question, history, rewriter=self.llm.rewrite if use_llm else None,
+                          sources=sources)
         passages = trace.run("copies", trace.run("retrieval", query, k=top_k, mode=mode))
         evidence = trace.run("evidence", query, passages)
         reading = None

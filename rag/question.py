@@ -2,8 +2,8 @@
 
 Everything later stages need to know about the question is worked out here, once: its language, the
 standalone question retrieval searches for (an LLM rewrites a follow-up, when one is configured), the query
-vector (earlier questions pull it towards the conversation's topic), the keyword statistics (one catalog
-read), and the kind of answer it asks for.
+vector (earlier questions pull it towards the conversation's topic), the keyword statistics (one read of
+each keyword index), the kind of answer it asks for, and the documents it is asked of.
 """
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ class QuestionAnalysis:
         self._embedder.embed_queries(["warm up"])
 
     def run(self, question: str, history: list[str] | None = None, rewriter: Rewriter | None = None,
-            vector: np.ndarray | None = None) -> Query:
+            vector: np.ndarray | None = None, sources: list[str] | None = None) -> Query:
         """``history`` is the user's earlier questions, most recent last; ``rewriter`` (an LLM) makes a
         follow-up standalone instead of mixing the conversation into the query vector. ``vector`` is the
-        query vector when it was computed elsewhere (benchmarks time retrieval apart from embedding)."""
+        query vector when it was computed elsewhere (benchmarks time retrieval apart from embedding).
+        ``sources`` names the only documents to search (see ``documents``)."""
         question = self.validate(question)
+        chosen = self.documents(sources)
         context = self.context(history)
         language = detect_language(question)
         if language == "und" and context:
@@ -60,8 +62,23 @@ class QuestionAnalysis:
             vector=self.vector(search, context) if vector is None else vector, retrieval_tokens=tuple(tokens),
             retrieval_keywords=KeywordScorer(statistics, tokens),
             evidence_keywords=KeywordScorer(statistics, tokenize(search)),
-            expected=answer_type(question, language),
+            expected=answer_type(question, language), sources=chosen,
         )
+
+    def documents(self, sources: list[str] | None) -> tuple[str, ...] | None:
+        """The ids of the documents ``sources`` names, each as ``rag remove`` takes it (``Catalog.resolve``: the
+        path it was indexed from, its shown name or its id); None when ``sources`` is None or empty (every
+        document). ``InputError`` for a name no document has, or one several have."""
+        if not sources:
+            return None
+        ids = []
+        for name in sources:
+            source = self._catalog.resolve(name) if isinstance(name, str) else None
+            if source is None:
+                raise InputError(f"{name}: no indexed document has this name, so the question was not asked; "
+                                 "`rag docs` lists the documents' names")
+            ids.append(source)
+        return tuple(dict.fromkeys(ids))
 
     def context(self, history: list[str] | None) -> list[str]:
         """The last ``history_turns`` non-empty earlier questions."""

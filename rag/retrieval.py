@@ -11,6 +11,9 @@ mass that the chunk contains (relative to other candidates in the same language)
 shares only a name or a number with the corpus has little mass to cover with, so its keywords nudge
 the dense ranking instead of replacing it.
 The weights were fitted on XQuAD (``python -m evals.calibrate``).
+Keyword search also looks for the question's ``accent_variants`` (rag/keywords.py), a match of one
+counting ``FOLDED_WEIGHT`` of an exact one. A question asked of chosen documents (``Query.sources``) is
+searched in those only, inside Chroma and inside the keyword SQL, so the top ``k`` are theirs.
 A passage names its document as users see it (``Catalog.shown_names``), not by its id.
 """
 
@@ -21,7 +24,7 @@ import numpy as np
 from index.catalog import Catalog
 from index.documents import Chunk
 from index.store import VectorStore
-from rag.keywords import relative_to_language
+from rag.keywords import FOLDED_WEIGHT, accent_variants, relative_to_language
 from rag.sentence_cache import ChunkRef, SentenceVectors
 from rag.settings import RetrievalSettings
 from rag.values import Passage, Query
@@ -47,16 +50,18 @@ class Retriever:
         mode = mode or self._settings.retrieval_mode
         n = max(self._settings.candidates, k)
         if mode == "keyword":
-            hits = self._catalog.keyword_search(list(query.retrieval_tokens), k)
+            tokens = list(query.retrieval_tokens)
+            hits = self._keyword_hits(tokens, *accent_variants(tokens), k, query.sources)
             chunks = self._catalog.chunks([i for i, _ in hits])
             shown = self._catalog.shown_names({c.source for c in chunks.values()})
             return [self._passage(chunks[i], shown, s, keyword=s) for i, s in hits if i in chunks]
 
         # Candidates: the nearest chunk vectors and the best keyword matches. A second nearest-neighbour
         # search over sentence vectors found nothing more on XQuAD (hybrid MRR 0.916 either way) for 1 ms.
-        candidates = dict.fromkeys(i for i, _ in self._store.query(query.vector, n))
+        candidates = dict.fromkeys(i for i, _ in self._store.query(query.vector, n, sources=query.sources))
         scorer = query.retrieval_keywords if mode == "hybrid" else None
-        keyword_hits = self._catalog.keyword_search(scorer.search_tokens, n) if scorer else []
+        keyword_hits = self._keyword_hits(scorer.search_tokens, scorer.unaccented_search_tokens,
+                                          scorer.bare_search_tokens, n, query.sources) if scorer else []
         candidates.update(dict.fromkeys(i for i, _ in keyword_hits))
         chunks = self._catalog.chunks(list(candidates))
         dense = self._dense_scores(query.vector, [chunks[i] for i in candidates if i in chunks])
@@ -69,6 +74,17 @@ class Retriever:
         scored.sort(key=lambda item: -item[0])
         shown = self._catalog.shown_names({c.source for _, c, _, _ in scored[:k]})
         return [self._passage(c, shown, s, dense=d, keyword=cov if scorer else None) for s, c, d, cov in scored[:k]]
+
+    def _keyword_hits(self, tokens: list[str], unaccented: list[str], bare: list[str], n: int,
+                      sources: tuple[str, ...] | None) -> list[tuple[str, float]]:
+        """The ``n`` best chunks by BM25 of ``tokens`` plus ``FOLDED_WEIGHT`` x BM25 of their accent variants:
+        ``unaccented`` ones in the folded index, ``bare`` forms in the exact one."""
+        scores = dict(self._catalog.keyword_search(tokens, n, sources=sources))
+        for hits in (self._catalog.keyword_search(unaccented, n, folded=True, sources=sources),
+                     self._catalog.keyword_search(bare, n, sources=sources)):
+            for chunk_id, score in hits:
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + FOLDED_WEIGHT * score
+        return sorted(scores.items(), key=lambda item: -item[1])[:n]
 
     def _dense_scores(self, vector: np.ndarray, chunks: list[Chunk]) -> dict[str, float]:
         """Blend of chunk cosine and best-sentence cosine for each candidate chunk found in the store."""

@@ -39,6 +39,8 @@ class Query:
     """Coverage of the tokens of ``search`` alone: the keyword part of the evidence score."""
     expected: str | None
     """The kind of answer asked for: ``number``, ``date``, ``person`` or None (``rag.facts.answer_type``)."""
+    sources: tuple[str, ...] | None = None
+    """Ids of the only documents to search, as the caller chose them; None: every document."""
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,9 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
     """The whole UI over ``assistant``; "Re-index" re-adds ``reindex_paths`` (unchanged files are skipped)."""
     max_mb = assistant.settings.max_file_mb
 
-    def ask(message: str, messages: list, questions: list[str], top_k: int) -> Iterator[tuple]:
-        """Stream one answer into the chat; the finished answer gets linked markers and a sources panel.
+    def ask(message: str, messages: list, questions: list[str], top_k: int, chosen: list[str]) -> Iterator[tuple]:
+        """Stream one answer into the chat, from the ``chosen`` documents only (none chosen: all); the finished
+        answer gets linked markers and a sources panel.
 
         A question the assistant refuses (empty, no words, too long) is not asked: a warning says why, the
         console logs it in one line, and the box keeps the text so the user can fix it.
@@ -100,7 +101,7 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         yield "", [*messages, reply], questions, '<div class="rag-sources-empty">Searching…</div>'
         text, answer = "", None
         try:
-            for piece in assistant.stream(message, questions, top_k=int(top_k)):
+            for piece in assistant.stream(message, questions, top_k=int(top_k), sources=chosen or None):
                 answer = piece.answer or answer
                 if piece.text:
                     text += piece.text
@@ -113,15 +114,16 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         yield ("", [*messages, {**reply, "content": answer_markdown(answer, turn)}], [*questions, message],
                sources_html(answer.citations, texts, turn, question=message, closest=answer.closest))
 
-    def chat(message: str, history: list[str] | None = None) -> dict:
-        """Answer ``message``; ``history`` lists earlier user questions, oldest first.
+    def chat(message: str, history: list[str] | None = None, sources: list[str] | None = None) -> dict:
+        """Answer ``message``; ``history`` lists earlier user questions, oldest first; ``sources`` names the only
+        documents to answer from (as the Documents tab lists them, or their paths or ids; none: all).
 
         Returns ``{text, abstained, citations: [{n, source, start, end, quote, title, also_in}], closest: [same
         shape], mode, notice, language, confidence, short_answer, short_answer_citation}``; ``closest`` lists an
         abstention's nearest passages (none states the answer).
         """
         try:
-            return api_payload(assistant.ask(message, history=list(history or [])))
+            return api_payload(assistant.ask(message, history=list(history or []), sources=list(sources or [])))
         except RagError as exc:
             # A refusal its message explains (an empty question, a server down): one console line, no traceback;
             # real bugs keep theirs.
@@ -135,6 +137,11 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         choices = [d.source for d in documents]
         choice = gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
         return document_rows(documents), choice, status_html(assistant.status())
+
+    def search_in(chosen: list[str] | None) -> dict:
+        """The chat's document picker over today's documents, still choosing those of its choice that remain."""
+        names = [d.source for d in assistant.documents()]
+        return gr.update(choices=names, value=[c for c in chosen or [] if c in names])
 
     def ingest(paths: list[str | Path], names: list[str] | None, progress: gr.Progress) -> IngestReport:
         def step(p: IngestProgress) -> None:
@@ -205,6 +212,9 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                         box = gr.Textbox(placeholder="Ask a question, e.g. Who led the Meta delegation?",
                                          show_label=False, scale=5, elem_id="question", autofocus=True)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    picker = gr.Dropdown(choices=[d.source for d in assistant.documents()], value=[], multiselect=True,
+                                         label="Search in", info="all documents, or only the ones chosen here",
+                                         elem_id="search-in")
                     clear = gr.Button("New conversation", size="sm")
                     with gr.Accordion("Settings", open=True, elem_id="settings"):
                         status = gr.HTML(status_html(assistant.status()), elem_id="status")
@@ -226,7 +236,7 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
                 refresh = gr.Button("Re-index", elem_id="reindex", scale=1)
             doc_status = gr.Markdown(elem_id="doc-status")
 
-        chat_io = dict(inputs=[box, chatbot, questions, top_k], outputs=[box, chatbot, questions, sources],
+        chat_io = dict(inputs=[box, chatbot, questions, top_k, picker], outputs=[box, chatbot, questions, sources],
                        api_visibility="private")
         # Another process (`rag index`, a second UI) may have added or removed documents: the counts are
         # refreshed after every answer, the documents tab whenever it is opened.
@@ -237,16 +247,20 @@ def build_app(assistant: Assistant, reindex_paths: Sequence[str | Path] = ()) ->
         clear.click(lambda: ([], [], NO_SOURCES), outputs=[chatbot, questions, sources], api_visibility="private")
         chatbot.clear(lambda: ([], NO_SOURCES), outputs=[questions, sources], api_visibility="private")
         view = [table, choice, status]
+        # After each change to the list (or a look at it), the chat's picker offers what is indexed now.
+        refresh_picker = dict(fn=search_in, inputs=picker, outputs=picker, api_visibility="private",
+                              show_progress="hidden")
         # One progress bar, on the status line, rather than one over each output component.
         uploader.upload(upload, inputs=uploader, outputs=[uploader, doc_status, *view], api_visibility="private",
-                        show_progress_on=doc_status)
-        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private", show_progress_on=doc_status)
-        remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private")
+                        show_progress_on=doc_status).then(**refresh_picker)
+        refresh.click(reindex, outputs=[doc_status, *view], api_visibility="private",
+                      show_progress_on=doc_status).then(**refresh_picker)
+        remove.click(delete, inputs=choice, outputs=[doc_status, *view], api_visibility="private").then(**refresh_picker)
         table.select(pick, outputs=choice, api_visibility="private")
         # Quiet refreshes: a progress bar over each listing would flash on every tab switch.
-        demo.load(documents_view, outputs=view, api_visibility="private", show_progress="hidden")
+        demo.load(documents_view, outputs=view, api_visibility="private", show_progress="hidden").then(**refresh_picker)
         documents_tab.select(lambda: documents_view(keep_choice=True), outputs=view, api_visibility="private",
-                             show_progress="hidden")
+                             show_progress="hidden").then(**refresh_picker)
         gr.api(chat, api_name="chat")
     return demo
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from index.catalog import Catalog, shortest_unique_ends, tokenize
+from index.catalog import Catalog, fold, shortest_unique_ends, tokenize
 from index.chunking import chunk_document
 from index.documents import Document
 
@@ -72,6 +72,43 @@ def test_vietnamese_tokens_keep_their_diacritics(catalog):
     assert catalog.keyword_search(["dẫn"], 5)
     assert catalog.keyword_search(["đà", "nẵng"], 5)
     assert catalog.keyword_search(["dan"], 5) == []  # "dẫn" is not "dan": Vietnamese tone marks carry meaning
+
+
+def test_fold_drops_diacritics_and_spells_out_the_letters_without_a_base():
+    assert fold("Vịnh Hạ Long, Đà Nẵng, hợp tác xã") == "Vinh Ha Long, Da Nang, hop tac xa"
+    assert fold("Élève, cœur, Æsir, naïve") == "Eleve, coeur, AEsir, naive"
+    assert fold("e\u0301") == "e"  # decomposed text (as some editors save it) folds the same
+    assert fold("plain ASCII 2024") == "plain ASCII 2024"
+
+
+def test_the_folded_index_finds_text_typed_without_accents(catalog):
+    chunks = stage_ready(catalog, make_doc("vi.txt", "Vịnh Hạ Long ở Quảng Ninh. Đà Nẵng là thành phố.", "vi"))
+    stage_ready(catalog, make_doc("fr.txt", "L'élève étudie à Besançon.", "fr"))
+    assert catalog.keyword_search(["ha"], 5) == []  # the exact index keeps "hạ" apart from "ha"
+    assert [i for i, _ in catalog.keyword_search(["ha"], 5, folded=True)] == [chunks[0].id]
+    assert [i for i, _ in catalog.keyword_search(["da", "nang"], 5, folded=True)] == [chunks[0].id]  # đ is d
+    assert [i.split("::")[0] for i, _ in catalog.keyword_search(["eleve", "besancon"], 5, folded=True)] == ["fr.txt"]
+    df, total = catalog.document_frequencies(["ha", "da", "eleve", "hạ"], folded=True)
+    assert df == {"ha": 1, "da": 1, "eleve": 1} and total == 2  # the folded index holds folded terms only
+    catalog.delete("vi.txt")
+    assert catalog.keyword_search(["ha"], 5, folded=True) == []
+    assert catalog.document_frequencies(["ha"], folded=True) == ({}, 1)
+
+
+def test_keyword_search_within_chosen_documents(catalog):
+    stage_ready(catalog, make_doc("a.txt", "Otters, otters, otters."))
+    stage_ready(catalog, make_doc("b.txt", "Otters sleep all day long in the river."))
+    stage_ready(catalog, make_doc("c.txt", "Otters swim."))
+
+    def documents(hits):
+        return [i.split("::")[0] for i, _ in hits]
+
+    assert documents(catalog.keyword_search(["otters"], 1)) == ["a.txt"]
+    # The filter is part of the search: the best chunk of the chosen documents comes back, not an empty top 1.
+    assert documents(catalog.keyword_search(["otters"], 1, sources=["b.txt", "c.txt"])) == ["c.txt"]
+    assert documents(catalog.keyword_search(["otters"], 5, sources=["b.txt", "c.txt"])) == ["c.txt", "b.txt"]
+    assert documents(catalog.keyword_search(["otters"], 5, folded=True, sources=["b.txt"])) == ["b.txt"]
+    assert catalog.keyword_search(["otters"], 5, sources=[]) == []
 
 
 def test_restaging_replaces_chunks_and_keywords(catalog):
@@ -182,3 +219,33 @@ def test_an_old_catalog_gets_names_and_locators_on_open(tmp_path):
     finally:
         catalog.close()
     Catalog(path).close()  # opening a migrated catalog again changes nothing
+
+
+def test_an_old_catalog_gets_the_folded_index_of_its_chunks_on_open(tmp_path):
+    import sqlite3
+
+    from tests.legacy_index import SCHEMA
+
+    path = tmp_path / "catalog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT INTO documents VALUES ('vi.txt', 't', 'vi', NULL, 's', NULL, ?, 1, 'ready', 0)",
+                 ("Hợp tác xã Đồng Tâm.",))
+    conn.execute("INSERT INTO chunks (id, source, ordinal, start, \"end\", text, language) "
+                 "VALUES ('vi.txt::0', 'vi.txt', 0, 0, 20, 'Hợp tác xã Đồng Tâm.', 'vi')")
+    conn.commit()
+    conn.close()
+    catalog = Catalog(path)
+    try:
+        assert [i for i, _ in catalog.keyword_search(["hop", "tac", "xa"], 5, folded=True)] == ["vi.txt::0"]
+        assert catalog.document_frequencies(["dong"], folded=True) == ({"dong": 1}, 1)
+        assert [i for i, _ in catalog.keyword_search(["hợp"], 5)] == ["vi.txt::0"]
+    finally:
+        catalog.close()
+    reopened = Catalog(path)  # filled once: opening it again adds nothing twice
+    try:
+        assert reopened.document_frequencies(["dong"], folded=True) == ({"dong": 1}, 1)
+        reopened.delete("vi.txt")
+        assert reopened.document_frequencies(["dong"], folded=True) == ({}, 0)
+    finally:
+        reopened.close()

@@ -69,6 +69,19 @@ def test_ingest_edit_remove_cycle(stack, corpus, corpus_names, write):
     stack.assert_consistent()
 
 
+def test_a_query_within_chosen_documents_ranks_only_theirs(stack, corpus):
+    stack.ingestor.run([corpus])
+    vector = stack.embedder.embed_queries(["Who led the Meta delegation?"])[0]
+    assert stack.store.query(vector, 1)[0][0].startswith("meta.txt::")
+    # Filtered inside Chroma, before the top k: the nearest of the chosen documents, not an empty top 1.
+    [(chunk_id, _)] = stack.store.query(vector, 1, sources=["asean.txt"])
+    assert chunk_id.startswith("asean.txt::")
+    chosen = stack.store.query(vector, 50, sources=["asean.txt", "cambodge.md"])
+    assert {i.split("::")[0] for i, _ in chosen} == {"asean.txt", "cambodge.md"}
+    assert len(chosen) == len(stack.catalog.chunk_ids("asean.txt")) + len(stack.catalog.chunk_ids("cambodge.md"))
+    assert stack.store.query(vector, 5, sources=[]) == []
+
+
 def test_a_second_client_sees_the_same_vectors(stack, corpus):
     stack.ingestor.run([corpus])
     other = VectorStore(stack.settings)

@@ -326,6 +326,8 @@ def test_two_files_named_notes_are_each_answered_from_their_own(tmp_path, check_
         assert lead in answer.text and answer.citations[0].source == f"{team}/notes.md", answer
     with pytest.raises(InputError, match="teamA/notes.md, teamB/notes.md"):
         assistant.remove("notes.md")
+    with pytest.raises(InputError, match="teamA/notes.md, teamB/notes.md"):
+        assistant.ask("Who is the team lead of teamA?", sources=["notes.md"])
     assert assistant.remove(str(tmp_path / "teamA" / "notes.md")) is True
     answer = assistant.ask("Who is the team lead of teamB?")
     assert "Lan Tran" in answer.text and answer.citations[0].source == "notes.md"
@@ -344,3 +346,36 @@ def test_a_data_directory_written_before_document_ids_opens_and_answers(tmp_path
     assert "Rafael Frankel" in answer.text and answer.citations[0].source == META
     assert assistant.add([SEEDS / META]).skipped == [META]
     assistant.close()
+
+
+# -- chosen documents (issue 20) -----------------------------------------------------------------------
+CAMBODIA_VI, CAMBODIA_FR = "000_514266f0979d6470.txt", "001_2b62d3c3698cbca6.txt"
+
+
+@pytest.mark.parametrize("chosen", [CAMBODIA_VI, CAMBODIA_FR])
+def test_of_two_documents_that_both_answer_the_chosen_one_is_cited(seeded_assistant, check_citations, chosen):
+    question = "Combien d'internautes compte le Cambodge ?"
+    assert {c.source for c in seeded_assistant.ask(question).citations} & {CAMBODIA_VI, CAMBODIA_FR}
+    answer = seeded_assistant.ask(question, sources=[chosen])
+    check_citations(seeded_assistant, answer)
+    assert not answer.abstained and "12" in answer.text
+    assert {c.source for c in answer.citations} == {p.source for p in answer.passages} == {chosen}
+
+
+def test_a_question_asked_of_a_document_that_does_not_answer_it_abstains(seeded_assistant, check_citations):
+    answer = seeded_assistant.ask("Who led the Meta delegation?", sources=[CAMBODIA_FR])
+    check_citations(seeded_assistant, answer)
+    assert answer.abstained and "Rafael Frankel" not in answer.text
+    assert {p.source for p in answer.passages} | {c.source for c in answer.closest} == {CAMBODIA_FR}
+
+
+def test_chosen_documents_are_named_as_remove_takes_them(seeded_assistant):
+    question = "Who led the Meta delegation?"
+    for name in (META, str(SEEDS / META), f"seeds/{META}"):
+        passages = seeded_assistant.retrieve(question, sources=[name, META])
+        assert {p.source for p in passages} == {META}, name
+    pieces = list(seeded_assistant.stream(question, sources=[META, CAMBODIA_FR]))
+    assert {p.source for p in pieces[-1].answer.passages} <= {META, CAMBODIA_FR}
+    for ask in (seeded_assistant.ask, seeded_assistant.retrieve, lambda *a, **k: list(seeded_assistant.stream(*a, **k))):
+        with pytest.raises(InputError, match="nope.txt: no indexed document has this name"):
+            ask(question, sources=[META, "nope.txt"])

@@ -22,9 +22,12 @@ class CountingCatalog:
         self._catalog = catalog
         self.reads = 0
 
-    def document_frequencies(self, tokens):
+    def document_frequencies(self, tokens, **options):
         self.reads += 1
-        return self._catalog.document_frequencies(tokens)
+        return self._catalog.document_frequencies(tokens, **options)
+
+    def resolve(self, ref):
+        return self._catalog.resolve(ref)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +54,9 @@ def test_a_question_becomes_a_typed_query(analysis, parts):
     assert query.language == "en" and query.expected == "person" and query.context == ()
     assert np.linalg.norm(query.vector) == pytest.approx(1.0, abs=1e-5)
     assert {"meta", "delegation"} <= set(query.retrieval_tokens)
-    # Keyword statistics are read once and shared by retrieval's and evidence's scorers.
-    assert parts[1].reads == reads + 1
+    # Keyword statistics are read once (from the exact and the folded index) and shared by retrieval's and
+    # evidence's scorers.
+    assert parts[1].reads == reads + 2
     assert query.retrieval_keywords.idf == query.evidence_keywords.idf
     assert query.evidence_keywords.coverage("Rafael Frankel led the Meta delegation") > 0.5
 

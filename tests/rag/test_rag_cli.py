@@ -104,6 +104,18 @@ def test_ask_prints_the_answer_and_its_sources(cli, first_index):
     assert any(line.strip().startswith("[1] ") and ".txt (" in line for line in lines[1:])
 
 
+def test_ask_of_chosen_documents(cli, first_index):
+    cambodia_vi, cambodia_fr = "000_514266f0979d6470.txt", "001_2b62d3c3698cbca6.txt"
+    result = cli("ask", "Combien d'internautes compte le Cambodge ?", "--source", cambodia_fr, "--source",
+                 f"seeds/{cambodia_vi}", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert not answer["abstained"] and {c["source"] for c in answer["citations"]} <= {cambodia_vi, cambodia_fr}
+    answer = json.loads(cli("ask", "Who led the Meta delegation?", "--source", cambodia_fr, "--json").stdout)
+    assert answer["abstained"] and "Rafael Frankel" not in answer["text"]
+    assert {c["source"] for c in answer["closest"]} == {cambodia_fr}
+
+
 def test_an_abstention_prints_the_closest_passages(cli, first_index):
     question = "What is the boiling point of mercury at sea level?"
     result = cli("ask", question)
@@ -133,8 +145,9 @@ def test_docs_and_status(cli, first_index):
     [
         (("index", "/nonexistent/folder"), "/nonexistent/folder"),
         (("ask", ""), "empty"),
+        (("ask", "Who led the Meta delegation?", "--source", "nope.txt"), "nope.txt: no indexed document"),
     ],
-    ids=["missing-path", "empty-question"],
+    ids=["missing-path", "empty-question", "unknown-source"],
 )
 def test_user_errors_exit_2_with_one_line(cli, first_index, args, needle):
     result = cli(*args)

@@ -154,3 +154,97 @@ def test_terms_in_most_chunks_are_scored_but_not_searched_in_large_collections(t
     assert 1.0 > scorer.coverage("rare") > scorer.coverage("common") > 0
     assert catalog.keyword_search(scorer.search_tokens, 5)[0][0] == f"many.txt::{chunks - 1}"
     catalog.close()
+
+
+# -- accents and chosen documents (issue 20) ------------------------------------------------------------
+NOTES = {
+    "ha-long.txt": "Vịnh Hạ Long là một vịnh thuộc tỉnh Quảng Ninh, bên bờ tây vịnh Bắc Bộ. "
+                   "Vịnh có gần hai nghìn hòn đảo đá vôi.",
+    "hop-tac-xa.txt": "Hợp tác xã Tân Phú có ba trăm xã viên. Hợp tác xã trồng lúa và rau sạch.",
+    "da-lat.txt": "Đà Lạt nổi tiếng với hoa dã quỳ, đồi thông và khí hậu mát mẻ quanh năm.",
+    "ban-go.txt": "Xưởng mộc Hưng Thịnh đóng bàn gỗ lim.",
+    "ban-ca.txt": "Chợ Hưng Thịnh bán cá tươi mỗi sáng.",
+    "khong-dau.txt": "Cho Hung Thinh ban ca tuoi moi sang.",  # the same, typed without accents
+}
+
+
+@pytest.fixture(scope="module")
+def mixed(seeded_dir, tmp_path_factory):
+    """The seeds (four Vietnamese articles, one French) plus short Vietnamese ``NOTES``, searched as the pipeline
+    searches: a ``Search`` over a private copy of the seeded index."""
+    import shutil
+
+    from rag import Assistant
+
+    root = tmp_path_factory.mktemp("mixed")
+    shutil.copytree(seeded_dir, root / "data")
+    for name, text in NOTES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(data_dir=root / "data")
+    assert sorted(assistant.add([root / name for name in NOTES]).added) == sorted(NOTES)
+    settings = assistant.settings
+    store = assistant._store
+    yield Search(QuestionAnalysis(settings, assistant._catalog, assistant._embedder),
+                 Retriever(settings, assistant._catalog, store, SentenceVectors(assistant._embedder, store)))
+    assistant.close()
+
+
+ACCENTLESS_HYBRID = pytest.mark.xfail(strict=True, reason=(
+    "dense retrieval reads Vietnamese typed without accents poorly (it ranks the French seed and the accentless "
+    "note above), and keyword coverage only nudges it (RAG_KEYWORD_WEIGHT 0.06, fitted on accented questions): "
+    "XQuAD questions typed without accents score hybrid MRR 0.49, keyword-only 0.81"))
+
+
+@pytest.mark.parametrize(("question", "source", "mode"), [
+    # An English question naming the place without its accents.
+    ("Where is Ha Long Bay?", "ha-long.txt", "hybrid"),
+    ("Where is Ha Long Bay?", "ha-long.txt", "keyword"),
+    ("What is Da Lat famous for?", "da-lat.txt", "hybrid"),
+    ("What is Da Lat famous for?", "da-lat.txt", "keyword"),
+    # Vietnamese typed without accents.
+    pytest.param("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt", "hybrid", marks=ACCENTLESS_HYBRID),
+    ("hop tac xa Tan Phu co bao nhieu xa vien?", "hop-tac-xa.txt", "keyword"),
+])
+def test_a_question_without_accents_finds_the_vietnamese_document(mixed, question, source, mode):
+    assert mixed.run(question, k=3, mode=mode)[0].source == source
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+@pytest.mark.parametrize(("question", "source", "other"), [
+    ("Chợ Hưng Thịnh bán gì?", "ban-ca.txt", "khong-dau.txt"),
+    ("Cho Hung Thinh ban gi?", "khong-dau.txt", "ban-ca.txt"),
+])
+def test_the_spelling_typed_ranks_above_the_same_words_with_other_accents(mixed, mode, question, source, other):
+    ranked = [p.source for p in mixed.run(question, k=5, mode=mode)]
+    assert ranked[0] == source and other in ranked
+
+
+def test_accents_are_optional_on_one_side_never_different_on_both(mixed):
+    def keyword(question):
+        return {p.source: p.keyword for p in mixed.run(question, k=10, mode="keyword")}
+
+    sell = keyword("bán")
+    assert "ban-go.txt" not in sell  # "bàn" (table) is another word than "bán" (to sell)
+    assert max(sell, key=sell.get) == "ban-ca.txt" and sell["ban-ca.txt"] > sell["khong-dau.txt"] > 0
+    bare = keyword("ban")
+    assert {"ban-ca.txt", "ban-go.txt", "khong-dau.txt"} <= set(bare)
+    assert bare["khong-dau.txt"] > bare["ban-ca.txt"] == pytest.approx(bare["ban-go.txt"], rel=0.2)
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_a_question_asked_of_chosen_documents_is_searched_in_them_only(mixed, mode):
+    question = "Meta và Việt Nam hợp tác gì trong năm 2024?"
+    assert mixed.run(question, k=5, mode=mode)[0].source == META
+    chosen = mixed.analysis.run(question, sources=["hop-tac-xa.txt", "ban-ca.txt"])
+    assert chosen.sources == ("hop-tac-xa.txt", "ban-ca.txt")
+    passages = mixed.retriever.run(chosen, k=5, mode=mode)
+    # The filter is inside the searches: the chosen documents' passages come back though none is near the top.
+    assert passages and {p.source for p in passages} <= {"hop-tac-xa.txt", "ban-ca.txt"}
+
+
+def test_a_document_name_nobody_has_is_an_input_error(mixed):
+    from index.errors import InputError
+
+    with pytest.raises(InputError, match="nope.txt: no indexed document has this name"):
+        mixed.analysis.run("Who led the Meta delegation?", sources=["ha-long.txt", "nope.txt"])
+    assert mixed.analysis.run("Who led the Meta delegation?", sources=[]).sources is None

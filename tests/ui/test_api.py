@@ -39,6 +39,20 @@ def test_user_errors_come_back_as_their_message(client):
         client.predict("   ", [], api_name="/chat")
 
 
+def test_chat_answers_from_the_chosen_documents_only(client, ui_assistant):
+    cambodia_fr = "001_2b62d3c3698cbca6.txt"
+    result = client.predict("Combien d'internautes compte le Cambodge ?", [], [cambodia_fr], api_name="/chat")
+    assert not result["abstained"] and {c["source"] for c in result["citations"]} == {cambodia_fr}
+    result = client.predict("Who led the Meta delegation?", [], [cambodia_fr], api_name="/chat")
+    assert result["abstained"] and {c["source"] for c in result["closest"]} == {cambodia_fr}
+
+
+def test_an_unknown_document_name_comes_back_as_its_message(client):
+    # Gradio carries a refusal as an error event with its message (gradio_client raises it), not as an HTTP status.
+    with pytest.raises(AppError, match="nope.txt: no indexed document has this name"):
+        client.predict("Who led the Meta delegation?", [], ["nope.txt"], api_name="/chat")
+
+
 def test_only_chat_is_exposed_to_api_clients(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/chat"}
 

@@ -334,3 +334,41 @@ def test_source_cards_are_grouped_under_one_readable_title(page, ui_url):
     assert meta_group.locator(".rag-source").count() >= 2
     meta_group.scroll_into_view_if_needed()
     shot(page, "10_cards_of_one_document_grouped")
+
+
+def test_search_in_answers_from_the_chosen_documents_and_follows_uploads(page, ui_url, tmp_path):
+    cambodia_fr = "001_2b62d3c3698cbca6.txt"
+    page.goto(ui_url)
+    picker = page.locator("#search-in")
+    picker.locator("input").click()
+    page.get_by_role("option", name=cambodia_fr).click()
+    expect(picker).to_contain_text(cambodia_fr)
+    ask(page, "Who led the Meta delegation?")
+    expect(last_answer(page).locator(".rag-abstain")).to_be_visible()
+    expect(page.locator("#sources")).to_contain_text(cambodia_fr)
+    expect(page.locator("#sources")).not_to_contain_text(META)
+    shot(page, "10_search_in_chosen")
+
+    note = tmp_path / "picker_note.txt"
+    note.write_text("The Quillon lighthouse was built in 1881.\n", encoding="utf-8")
+    open_tab(page, "Documents")
+    page.locator("#upload input[type=file]").set_input_files(str(note))
+    expect(page.locator("#doc-status")).to_contain_text("Added: picker_note.txt")
+    open_tab(page, "Chat")
+    expect(picker).to_contain_text(cambodia_fr)  # the choice survives the refresh
+    picker.locator("input").click()
+    expect(page.get_by_role("option", name="picker_note.txt")).to_be_visible()
+    page.get_by_role("option", name="picker_note.txt").click()
+    page.keyboard.press("Escape")
+    ask(page, "When was the Quillon lighthouse built?")
+    expect(last_answer(page)).to_contain_text("1881")
+    expect(page.locator("#sources")).to_contain_text("picker_note.txt")
+
+    open_tab(page, "Documents")
+    page.locator("#documents").get_by_text("picker_note.txt").first.click()
+    expect(page.locator("#doc-choice input")).to_have_value("picker_note.txt")
+    page.locator("#delete").click()
+    expect(page.locator("#doc-status")).to_contain_text("Deleted picker_note.txt")
+    open_tab(page, "Chat")
+    expect(picker).not_to_contain_text("picker_note.txt")
+    expect(picker).to_contain_text(cambodia_fr)
