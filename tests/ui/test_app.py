@@ -47,7 +47,7 @@ def refused(ask, question: str, caplog) -> str:
     handler, runs = ask
     history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "answer"}]
     with caplog.at_level(logging.WARNING, logger="ui.app"), pytest.warns(UserWarning) as shown:
-        outputs = list(handler(question, history, ["earlier"], 5))
+        outputs = list(handler(question, history, ["earlier"], 5, []))
     assert outputs == [(SKIP, SKIP, SKIP, SKIP)], "the box keeps the text; chat, history and sources are unchanged"
     assert runs == [], "nothing reached the pipeline"
     assert len(shown) == 1
@@ -73,7 +73,7 @@ def test_an_over_long_question_is_refused_with_its_length_and_the_limit_and_kept
 def test_an_accepted_question_clears_the_box_and_is_answered(ask, caplog):
     handler, runs = ask
     with caplog.at_level(logging.WARNING, logger="ui.app"):
-        outputs = list(handler("  Who built the Quillon Observatory? ", [], [], 5))
+        outputs = list(handler("  Who built the Quillon Observatory? ", [], [], 5, []))
     assert runs == ["Who built the Quillon Observatory?"]
     assert all(box == "" for box, *_ in outputs), "cleared from the first update on"
     _, chat, questions, sources = outputs[-1]
