@@ -49,21 +49,21 @@ def seeds_eval(tmp_path_factory) -> EvalRun:
     return run
 
 
-@pytest.fixture(scope="session")
-def xquad_sample_eval(tmp_path_factory) -> EvalRun:
-    """The fixed 200-question XQuAD sample (test articles, both languages), hybrid mode, gated."""
-    root = tmp_path_factory.mktemp("xquad-sample-eval")
-    run = _run_evals(["--dataset", "xquad-sample", "--modes", "hybrid", "--no-llm", "--data-dir", str(root / "data"),
+def _gated_hybrid(tmp_path_factory, dataset: str) -> EvalRun:
+    root = tmp_path_factory.mktemp(f"{dataset}-eval")
+    run = _run_evals(["--dataset", dataset, "--modes", "hybrid", "--no-llm", "--data-dir", str(root / "data"),
                       "--gate"], root / "reports")
     run.data_dir = root / "data"
     return run
+
+
+@pytest.fixture(scope="session")
+def xquad_sample_eval(tmp_path_factory) -> EvalRun:
+    """The fixed 200-question XQuAD sample (test articles, both languages), hybrid mode, gated."""
+    return _gated_hybrid(tmp_path_factory, "xquad-sample")
 
 
 @pytest.fixture(scope="session")
 def userdocs_eval(tmp_path_factory) -> EvalRun:
     """The userdocs set (nine documents users would add, 86 questions), hybrid mode, gated."""
-    root = tmp_path_factory.mktemp("userdocs-eval")
-    run = _run_evals(["--dataset", "userdocs", "--modes", "hybrid", "--no-llm", "--data-dir", str(root / "data"),
-                      "--gate"], root / "reports")
-    run.data_dir = root / "data"
-    return run
+    return _gated_hybrid(tmp_path_factory, "userdocs")
