@@ -127,9 +127,12 @@ class Pipeline:
 
     def retrieve(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
                  mode: str | None = None, sources: list[str] | None = None) -> list[Passage]:
-        """The question and retrieval stages alone (no LLM rewrite, no copy filter): what evals rank."""
+        """The passages an answer is drawn from: the question (with an LLM, a follow-up rewritten as ``run`` does),
+        retrieval and copy stages; what evals rank."""
         trace = _Trace(self)
-        return trace.run("retrieval", trace.run("question", question, history, sources=sources), k=top_k, mode=mode)
+        query = trace.run("question", question, history, rewriter=self.llm.rewrite if self.llm else None,
+                          sources=sources)
+        return trace.run("copies", trace.run("retrieval", query, k=top_k, mode=mode))
 
     def run(self, question: str, history: list[str] | None = None, *, top_k: int | None = None,
             mode: str | None = None, use_llm: bool | None = None,

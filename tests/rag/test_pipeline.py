@@ -86,7 +86,7 @@ def test_one_question_through_every_stage_by_hand_equals_the_pipeline(seeded_ass
     assert answer.claims == by_hand.claims and answer.citations == by_hand.citations
     assert "".join(c.text for c in chunks) == answer.text
     assert "Rafael Frankel" in answer.plain and all(isinstance(c, Claim) for c in answer.claims)
-    assert pipeline.retrieve(META) == pipeline.retrieval.run(query)
+    assert pipeline.retrieve(META) == passages == pipeline.copies.run(pipeline.retrieval.run(query))
 
 
 def test_timings_name_each_stage_once_and_do_not_overlap(seeded_assistant):
