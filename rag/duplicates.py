@@ -17,16 +17,14 @@ from rag.settings import RetrievalSettings
 from rag.values import Passage
 
 _WORD = re.compile(r"\w+")
-SHINGLE_WORDS = 3
-"""Words per shingle (the first version's choice)."""
 
 
 class CopyFilter:
     """Read path stage ``copies``, between retrieval and evidence: one passage per text, however many files hold it."""
 
     def __init__(self, settings: RetrievalSettings | None = None):
-        self._min = (settings or RetrievalSettings()).copy_min_containment
-        self._n = SHINGLE_WORDS
+        settings = settings or RetrievalSettings()
+        self._min, self._n = settings.copy_min_containment, settings.copy_shingle_words
 
     def warm_up(self) -> None:
         """Nothing to load."""

@@ -43,6 +43,7 @@ class LLMAnswerer:
 
     def __init__(self, settings: LLMSettings, client: ChatClient | None = None):
         self._client = client or ChatClient(settings)
+        self._rewrite_max_tokens = settings.llm_rewrite_max_tokens
 
     def warm_up(self) -> None:
         """Nothing to load: the endpoint is called on the first question (it may be down now and up then)."""
@@ -51,7 +52,7 @@ class LLMAnswerer:
         """A follow-up question made standalone; the question itself if the LLM cannot help."""
         prompt = REWRITE_PROMPT.format(history="\n".join(f"- {h}" for h in history), question=question)
         try:
-            rewritten = self._client.complete([{"role": "user", "content": prompt}], max_tokens=80).strip()
+            rewritten = self._client.complete([{"role": "user", "content": prompt}], max_tokens=self._rewrite_max_tokens).strip()
         except BackendError:
             return question
         rewritten = rewritten.split("\n", 1)[0].strip().strip('"')

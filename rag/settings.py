@@ -53,7 +53,12 @@ class RetrievalSettings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     copy_min_containment: float = Field(
         0.8, gt=0, le=1, description="Two passages of different documents are copies when this share of the shorter "
-        "one's word 3-grams occurs in the other (rag/duplicates.py). The first version's choice, never fitted."
+        "one's word n-grams (copy_shingle_words) occurs in the other (rag/duplicates.py). The first version's "
+        "choice, never fitted."
+    )
+    copy_shingle_words: int = Field(
+        3, ge=1, description="Words per n-gram when passages are compared for copies. The first version's choice, "
+        "never fitted."
     )
 
 
@@ -132,6 +137,10 @@ class LLMSettings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(400, ge=16, description="Upper bound on answer length.")
+    llm_rewrite_max_tokens: int = Field(
+        80, ge=8, description="Upper bound on a follow-up question rewritten to stand alone. The first version's "
+        "choice, never fitted."
+    )
     llm_temperature: float = Field(
         0.0, ge=0, le=2, description="Sampling temperature; 0 = the same passages give the same answer."
     )
