@@ -5,8 +5,8 @@ relative to the other candidates in the same language (``relative_to_language``)
 Accents are optional on either side, never wrong on both: a question token typed without accents matches
 the text's accented spellings (``ha`` finds ``Hạ``, through the folded index, ``index.catalog.fold``), and an
 accented one matches text typed without accents (``hạ`` finds ``ha``), but ``bán`` never matches ``bàn``: two
-spellings with accents are two words. Such a match counts ``FOLDED_WEIGHT`` of the IDF of what it matched,
-which is low for an ambiguous bare word (``ban`` folds ``bàn``, ``bán`` and ``bạn`` together), so an exact
+spellings with accents are two words. Such a match counts ``RetrievalSettings.folded_weight`` of the IDF of
+what it matched, which is low for an ambiguous bare word (``ban`` folds ``bàn``, ``bán`` and ``bạn`` together), so an exact
 match always weighs more.
 """
 
@@ -19,14 +19,15 @@ from functools import lru_cache
 import numpy as np
 
 from index.catalog import Catalog, fold, tokenize
+from rag.settings import RetrievalSettings
 
 # A term in more than max(50, 10% of) chunks is left out of the keyword *search*, not of the scoring:
 # FTS5 ranks every chunk a query term occurs in, so at 100k chunks "the" or "của" cost ~75 ms per
 # question while adding next to no IDF. Measured on XQuAD: hybrid MRR 0.915 vs 0.916 with every term.
 _COMMON_TERM_CHUNKS = 50
 _COMMON_TERM_SHARE = 0.1
-FOLDED_WEIGHT = 0.5
-"""Weight of a match found only with diacritics folded, against 1 for an exact one (coverage and BM25)."""
+FOLDED_WEIGHT = RetrievalSettings.model_fields["folded_weight"].default
+"""The default weight of a match found only with diacritics folded (``RetrievalSettings.folded_weight``)."""
 
 
 @lru_cache(maxsize=4096)
@@ -58,13 +59,15 @@ class KeywordStatistics:
     total: int
     folded_df: dict[str, int]
     """In the folded index: the unaccented tokens."""
+    folded_weight: float = FOLDED_WEIGHT
+    """What a match with diacritics folded counts against an exact one (``RetrievalSettings.folded_weight``)."""
 
     @classmethod
-    def read(cls, catalog: Catalog, tokens: list[str]) -> KeywordStatistics:
+    def read(cls, catalog: Catalog, tokens: list[str], folded_weight: float = FOLDED_WEIGHT) -> KeywordStatistics:
         unaccented, bare = accent_variants(tokens)
         df, total = catalog.document_frequencies(tokens + bare)
         folded_df, _ = catalog.document_frequencies(unaccented, folded=True)
-        return cls(df, total, folded_df)
+        return cls(df, total, folded_df, folded_weight)
 
 
 class KeywordScorer:
@@ -73,18 +76,19 @@ class KeywordScorer:
     def __init__(self, statistics: KeywordStatistics, tokens: list[str]):
         self.tokens = sorted(set(tokens))
         df, folded_df, total = statistics.df, statistics.folded_df, statistics.total
+        folded_weight = statistics.folded_weight
 
         def idf(n: int) -> float:
             return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
         self.idf = {t: idf(df.get(t, 0)) for t in self.tokens}
         # token -> (what else it matches, in the text's folded tokens?, the weight of that match)
-        self._variant = {t: (t, True, FOLDED_WEIGHT * idf(folded_df.get(t, 0))) if fold(t) == t
-                         else (fold(t), False, FOLDED_WEIGHT * idf(df.get(fold(t), 0))) for t in self.tokens}
+        self._variant = {t: (t, True, folded_weight * idf(folded_df.get(t, 0))) if fold(t) == t
+                         else (fold(t), False, folded_weight * idf(df.get(fold(t), 0))) for t in self.tokens}
         # A token typed without accents that no chunk holds so, but some hold with accents, most likely is one
         # of those words: its share of the question is their IDF, not that of a word nobody wrote (which would
         # leave a question typed without accents little mass to cover: XQuAD hybrid MRR 0.42 instead of 0.49).
-        self._mass = sum(self._variant[t][2] / FOLDED_WEIGHT if not df.get(t, 0) and folded_df.get(t, 0) else w
+        self._mass = sum(self._variant[t][2] / folded_weight if not df.get(t, 0) and folded_df.get(t, 0) else w
                          for t, w in self.idf.items()) or 1.0
         limit = max(_COMMON_TERM_CHUNKS, _COMMON_TERM_SHARE * total)
         self.search_tokens = [t for t in self.tokens if df.get(t, 0) <= limit]

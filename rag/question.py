@@ -56,7 +56,7 @@ class QuestionAnalysis:
         tokens = tokenize(search)
         for turn in context:
             tokens += tokenize(turn)
-        statistics = KeywordStatistics.read(self._catalog, tokens)
+        statistics = KeywordStatistics.read(self._catalog, tokens, self._settings.folded_weight)
         return Query(
             question=question, language=language, search=search, context=tuple(context),
             vector=self.vector(search, context) if vector is None else vector, retrieval_tokens=tuple(tokens),

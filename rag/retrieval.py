@@ -12,7 +12,7 @@ shares only a name or a number with the corpus has little mass to cover with, so
 the dense ranking instead of replacing it.
 The weights were fitted on XQuAD (``python -m evals.calibrate``).
 Keyword search also looks for the question's ``accent_variants`` (rag/keywords.py), a match of one
-counting ``FOLDED_WEIGHT`` of an exact one. A question asked of chosen documents (``Query.sources``) is
+counting ``folded_weight`` (a setting) of an exact one. A question asked of chosen documents (``Query.sources``) is
 searched in those only, inside Chroma and inside the keyword SQL, so the top ``k`` are theirs.
 A passage names its document as users see it (``Catalog.shown_names``), not by its id.
 """
@@ -24,7 +24,7 @@ import numpy as np
 from index.catalog import Catalog
 from index.documents import Chunk
 from index.store import VectorStore
-from rag.keywords import FOLDED_WEIGHT, accent_variants, relative_to_language
+from rag.keywords import accent_variants, relative_to_language
 from rag.sentence_cache import ChunkRef, SentenceVectors
 from rag.settings import RetrievalSettings
 from rag.values import Passage, Query
@@ -77,13 +77,13 @@ class Retriever:
 
     def _keyword_hits(self, tokens: list[str], unaccented: list[str], bare: list[str], n: int,
                       sources: tuple[str, ...] | None) -> list[tuple[str, float]]:
-        """The ``n`` best chunks by BM25 of ``tokens`` plus ``FOLDED_WEIGHT`` x BM25 of their accent variants:
+        """The ``n`` best chunks by BM25 of ``tokens`` plus ``folded_weight`` x BM25 of their accent variants:
         ``unaccented`` ones in the folded index, ``bare`` forms in the exact one."""
         scores = dict(self._catalog.keyword_search(tokens, n, sources=sources))
         for hits in (self._catalog.keyword_search(unaccented, n, folded=True, sources=sources),
                      self._catalog.keyword_search(bare, n, sources=sources)):
             for chunk_id, score in hits:
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + FOLDED_WEIGHT * score
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + self._settings.folded_weight * score
         return sorted(scores.items(), key=lambda item: -item[1])[:n]
 
     def _dense_scores(self, vector: np.ndarray, chunks: list[Chunk]) -> dict[str, float]:

@@ -58,3 +58,14 @@ def test_a_question_typed_all_without_accents_can_be_covered_as_much_as_a_folded
     scorer = KeywordScorer.of(catalog, tokenize("hop tac xa"))
     assert scorer.coverage("Hợp tác xã Tân Phú.") == pytest.approx(FOLDED_WEIGHT)
     assert scorer.coverage("Hợp tác.") == pytest.approx(FOLDED_WEIGHT * 2 / 3, rel=0.05)
+
+
+def test_the_folded_weight_is_a_setting_from_the_environment(catalog, monkeypatch):
+    from rag.keywords import KeywordStatistics
+    from rag.settings import RetrievalSettings
+
+    monkeypatch.setenv("RAG_FOLDED_WEIGHT", "0.25")
+    weight = RetrievalSettings().folded_weight
+    assert weight == 0.25
+    scorer = KeywordScorer(KeywordStatistics.read(catalog, tokenize("hop tac xa"), weight), tokenize("hop tac xa"))
+    assert scorer.coverage("Hợp tác xã Tân Phú.") == pytest.approx(0.25)
