@@ -152,7 +152,7 @@ class Catalog:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.create_function("fold", 1, fold, deterministic=True)
+            conn.create_function("fold", 1, _sql_fold, deterministic=True)
             conn.executescript(_SCHEMA)
             self._migrate(conn)
             conn.executescript(_NAME_INDEXES)
@@ -478,13 +478,31 @@ def shortest_unique_ends(locators: dict[str, str]) -> dict[str, str]:
     return shown
 
 
+_interrupted = threading.local()
+
+
+def _sql_fold(text: str) -> str:
+    """``fold`` as SQLite calls it (the folded index's triggers). A Ctrl-C that lands inside it reaches the caller
+    as SQLite's "user-defined function raised exception"; it is noted so that ``_Transaction`` raises it as what
+    it is (the CLI's exit 130, not a bug)."""
+    try:
+        return fold(text)
+    except KeyboardInterrupt:
+        _interrupted.pending = True
+        raise
+
+
 class _Transaction:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
 
     def __enter__(self):
+        _interrupted.pending = False
         self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type, exc, tb):
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if getattr(_interrupted, "pending", False) and isinstance(exc, sqlite3.OperationalError):
+            _interrupted.pending = False
+            raise KeyboardInterrupt from exc
         return False

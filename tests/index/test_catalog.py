@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -93,6 +94,23 @@ def test_the_folded_index_finds_text_typed_without_accents(catalog):
     catalog.delete("vi.txt")
     assert catalog.keyword_search(["ha"], 5, folded=True) == []
     assert catalog.document_frequencies(["ha"], folded=True) == ({}, 1)
+
+
+def test_ctrl_c_inside_the_folding_that_sqlite_calls_is_still_ctrl_c(catalog, monkeypatch):
+    # SIGINT lands at any bytecode; inside the triggers' fold() SQLite would report it as its own error.
+    stage_ready(catalog, make_doc("a.txt", "Otters sleep all day long in the river."))
+
+    def interrupted(text: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("index.catalog.fold", interrupted)
+    document = make_doc("b.txt", "Beavers build dams across the river.")
+    with pytest.raises(KeyboardInterrupt):
+        catalog.stage(document, chunk_document(document, 100))
+    monkeypatch.undo()
+    assert [d.source for d in catalog.documents()] == ["a.txt"]  # rolled back whole
+    with pytest.raises(sqlite3.OperationalError):  # other failures of a statement stay what they are
+        catalog._conn.execute("SELECT * FROM no_such_table")
 
 
 def test_keyword_search_within_chosen_documents(catalog):
