@@ -8,7 +8,7 @@
 | retrieval  | ``Retriever`` (retrieval.py)                | ``Query`` -> ``Passage``s, best first                 |
 | copies     | ``CopyFilter`` (duplicates.py)              | ``Passage``s -> the same without cross-file copies    |
 | evidence   | ``EvidenceRanking`` (evidence.py)           | ``Query``, ``Passage``s -> ``Evidence`` sentences     |
-| reading    | ``EvidenceReader`` (reader/rerank.py)       | ``Evidence`` -> ``Reading`` (only with RAG_READER=on) |
+| reading    | ``EvidenceReader`` (reader/rerank.py)       | ``Evidence`` -> ``Reading`` (skipped with RAG_READER=off) |
 | answer     | ``ExtractiveAnswerer`` (extractive.py)      | ``Evidence`` (+ ``Reading``) -> ``Answer``, quotes checked |
 | generate   | ``VerifiedLLM`` (below): ``LLMAnswerer`` (generation.py) then ``Verification`` (verification.py) | ``Query``, ``Passage``s -> ``Draft``s -> ``Claim``s citing what supports them -> ``Answer`` (with an LLM) |
 
@@ -153,7 +153,7 @@ class Pipeline:
         evidence = trace.run("evidence", query, passages)
         reading = None
         if self.reading is not None:
-            reading = trace.run("reading", query.question, query.language, evidence, passages)
+            reading = trace.run("reading", query.in_context, query.language, evidence, passages)
         titles = self.catalog.titles([p.source for p in passages])
         extractive = trace.run("answer", query.question, query.language, evidence, passages, titles, reading)
         if not use_llm:

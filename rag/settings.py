@@ -87,7 +87,7 @@ class AnswerSettings(BaseSettings):
         0.01, ge=0, description="Score bonus for a sentence holding the kind of answer asked for (number, date, person)."
     )
     reader: Literal["on", "off"] = Field(
-        "off", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
+        "on", description="Re-score the best sentences with the answer reader (rag/reader); off = cosine selector only."
     )
     reader_threads: int = Field(2, ge=1, description="CPU threads for the answer reader.")
     min_score_same_language: float = Field(

@@ -42,6 +42,12 @@ class Query:
     sources: tuple[str, ...] | None = None
     """Ids of the only documents to search, as the caller chose them; None: every document."""
 
+    @property
+    def in_context(self) -> str:
+        """What the answer reader reads: the earlier questions that still inform retrieval, then ``search``, so a
+        follow-up ("What is his title?") is read with what it refers to; the question alone without history."""
+        return " ".join([*self.context, self.search])
+
 
 @dataclass(frozen=True)
 class Passage:
